@@ -1,0 +1,85 @@
+"""One hidden input of an exercise, as both sides of the sandbox see it.
+
+A case is named tensors plus JSON metadata. Tensor names follow two rules:
+``<fn>.<weight>`` is a weight of the function named by ``meta[<fn>]``, and
+``<name>.grad`` is a stale gradient to put on tensor ``<name>`` before the call.
+``meta["requires_grad"]`` lists the tensors (weights included) that require grad.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from grader.functions import Fn, build
+
+
+@dataclass
+class Case:
+    tensors: dict[str, Tensor]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def device(self) -> str:
+        return str(self.meta.get("device", "cpu"))
+
+    def materialize(self) -> Case:
+        """Fresh leaf tensors on the case's device, with grads and stale .grad set."""
+        device = self.device
+        out: dict[str, Tensor] = {}
+        for name, t in self.tensors.items():
+            if not name.endswith(".grad"):
+                out[name] = t.detach().to(device).clone()
+        for name in self.meta.get("requires_grad", []):
+            out[name].requires_grad_(True)
+        for name, t in self.tensors.items():
+            if name.endswith(".grad"):
+                out[name.removesuffix(".grad")].grad = t.detach().to(device).clone()
+        return Case(out, dict(self.meta))
+
+    def fn(self, key: str = "f") -> Fn:
+        """The function ``meta[key]`` closing over this case's ``key.*`` weights."""
+        prefix = key + "."
+        weights = {k[len(prefix) :]: v for k, v in self.tensors.items() if k.startswith(prefix)}
+        return build(self.meta[key], weights)
+
+    def fns(self, key: str = "fs") -> list[Fn]:
+        """Several functions: ``meta[key]`` lists names, weights under ``key<i>.*``."""
+        return [
+            Case(self.tensors, {**self.meta, f"{key}{i}": name}).fn(f"{key}{i}")
+            for i, name in enumerate(self.meta[key])
+        ]
+
+    def inputs(self, prefix: str = "x") -> list[Tensor]:
+        """Tensors ``x0, x1, ...`` in order (for functions of several inputs)."""
+        return [self.tensors[f"{prefix}{i}"] for i in range(int(self.meta[f"n_{prefix}"]))]
+
+
+def pack(cases: list[Case]) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
+    """Flatten cases for the wire: tensors keyed ``<index>/<name>``."""
+    tensors: dict[str, Tensor] = {}
+    metas: list[dict[str, Any]] = []
+    for i, case in enumerate(cases):
+        meta = dict(case.meta)
+        meta["shapes"] = {}
+        for name, t in case.tensors.items():
+            if t.device.type == "meta":  # no data to send: rebuild from shape and dtype
+                meta["shapes"][name] = [list(t.shape), str(t.dtype).removeprefix("torch.")]
+            else:
+                tensors[f"{i}/{name}"] = t
+        metas.append(meta)
+    return tensors, metas
+
+
+def unpack(tensors: dict[str, Tensor], metas: list[dict[str, Any]]) -> list[Case]:
+    cases = [Case({}, meta) for meta in metas]
+    for key, t in tensors.items():
+        index, name = key.split("/", 1)
+        cases[int(index)].tensors[name] = t
+    for case in cases:
+        for name, (shape, dtype) in case.meta.pop("shapes", {}).items():
+            case.tensors[name] = torch.empty(shape, dtype=getattr(torch, dtype), device="meta")
+    return cases

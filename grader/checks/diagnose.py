@@ -1,0 +1,85 @@
+"""Name the likely mistake behind a wrong value, only when the numbers support it.
+
+``explain`` first tries the mistakes a check predicts for its concept (each a
+tensor the mistaken code would have returned), then patterns any gradient can
+show: all zeros, a flipped sign, an integer multiple, a 1/n or n factor.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from grader.messages import Feedback, message
+
+Prediction = tuple[str, Tensor]  # (message key, what that mistake returns)
+
+
+def tolerance(dtype: torch.dtype) -> tuple[float, float]:
+    """(rtol, atol) for comparing results computed in ``dtype``."""
+    return (1e-7, 1e-9) if dtype == torch.float64 else (1e-4, 1e-5)
+
+
+def close(a: Tensor, b: Tensor, dtype: torch.dtype, loose: float = 1.0) -> bool:
+    if a.shape != b.shape:
+        return False
+    rtol, atol = tolerance(dtype)
+    a64 = a.detach().to("cpu", torch.float64)
+    b64 = b.detach().to("cpu", torch.float64)
+    return bool(torch.allclose(a64, b64, rtol=rtol * loose, atol=atol * loose, equal_nan=False))
+
+
+def ratio(got: Tensor, expected: Tensor) -> float | None:
+    """The constant k with got == k * expected, if there is one."""
+    g = got.detach().to("cpu", torch.float64).reshape(-1)
+    e = expected.detach().to("cpu", torch.float64).reshape(-1)
+    if g.shape != e.shape or not torch.isfinite(g).all():
+        return None
+    scale = e.abs().max()
+    if scale == 0:
+        return None
+    mask = e.abs() > 1e-3 * scale
+    r = g[mask] / e[mask]
+    k = float(r.mean())
+    if not torch.allclose(r, torch.full_like(r, k), rtol=1e-3, atol=1e-6):
+        return None
+    if not torch.allclose(g[~mask], k * e[~mask], rtol=1e-3, atol=1e-6 * float(scale)):
+        return None
+    return k
+
+
+def explain(
+    got: Tensor,
+    expected: Tensor,
+    dtype: torch.dtype,
+    *,
+    numel: int = 1,
+    predictions: list[Prediction] = (),  # type: ignore[assignment]
+) -> list[Feedback]:
+    """Zero or one diagnosis for a wrong value."""
+    for key, predicted in predictions:
+        if close(got, predicted, dtype, loose=10) and not close(predicted, expected, dtype):
+            return [message(key)]
+    g = got.detach().to("cpu", torch.float64)
+    e = expected.detach().to("cpu", torch.float64)
+    if g.shape != e.shape:
+        return []
+    if not torch.isfinite(g).all():
+        return [message("diag.not_finite")]
+    if (g == 0).all() and not (e == 0).all():
+        return [message("diag.zeros")]
+    k = ratio(g, e)
+    if k is None:
+        return []
+    if abs(k + 1) < 1e-3:
+        return [message("diag.sign")]
+    nearest = round(k)
+    if 2 <= nearest <= 64 and abs(k - nearest) < 1e-3 * nearest:
+        return [message("diag.scaled_int", k=nearest)]
+    if numel > 1 and abs(k * numel - 1) < 1e-3:
+        return [message("diag.mean_instead_of_sum", n=numel)]
+    if numel > 1 and abs(k / numel - 1) < 1e-3:
+        return [message("diag.sum_instead_of_mean", n=numel)]
+    if -64 <= nearest <= -2 and abs(k - nearest) < 1e-3 * abs(nearest):
+        return [message("diag.scaled_negative", k=nearest)]
+    return []

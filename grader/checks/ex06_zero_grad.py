@@ -1,0 +1,125 @@
+"""Hidden checks for exercise 6: ``fresh_grads(fs, x)``: clear .grad before each backward."""
+
+from __future__ import annotations
+
+import torch
+
+from grader.cases import Case
+from grader.checks import diagnose, expect, show
+from grader.checks.draw import Draw, unary_for
+from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.messages import message
+from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, storage_ptr
+
+_TENSOR = torch.Tensor
+
+
+def draw_cases(draw: Draw) -> list[Case]:
+    cases = []
+    for i in range(3):
+        shape = draw.shape()
+        names = [draw.choice(unary_for(shape)) for _ in range(2 + i % 3)]
+        x = draw.uniform(shape, draw.dtype())
+        tensors: dict[str, torch.Tensor] = {"x": x}
+        for k, name in enumerate(names):
+            tensors.update(draw.weights(name, f"fs{k}", x))
+        if i != 2 or draw.coin():
+            tensors["x.grad"] = draw.uniform(shape, x.dtype, -1.0, 1.0)
+        cases.append(Case(tensors, {"fs": names, "requires_grad": ["x"]}))
+    x = torch.empty((3,), dtype=draw.dtype(), device="meta")
+    meta = {"fs": ["seed_poly", "seed_poly"], "requires_grad": ["x"], "device": "meta"}
+    cases.append(Case({"x": x}, meta))
+    return cases
+
+
+def probe(fn, case: Case, rec: Recorder) -> None:
+    x = case.tensors["x"]
+    out = rec.call(fn, case.fns(), x)
+    rec.value("out", out)
+    left = grad_of(x)
+    rec.tensor("x.grad", left)
+    items = list(out)[:MAX_ITEMS] if type(out) in (list, tuple) else []
+    tensors = [(i, t) for i, t in enumerate(items) if type(t) is _TENSOR]
+    ptrs = {i: storage_ptr(t) for i, t in tensors}
+    shared = [[i, j] for i, p in ptrs.items() for j, q in ptrs.items() if i < j and p and p == q]
+    rec.fact("shared_pairs", shared)
+    if left is not None and x.device.type != "meta":
+        before = {i: t.detach().clone() for i, t in tensors}
+        with torch.no_grad():
+            left.add_(1.0)  # later work on x.grad must not change the returned list
+        changed = [i for i, t in tensors if not torch.equal(before[i], t.detach())]
+        rec.fact("changed_by_later_grad", changed)
+
+
+def gradients(case: Case) -> list[torch.Tensor]:
+    out = []
+    for f in case.fns():
+        x = case.tensors["x"].detach().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(f(x).sum(), x)
+        out.append(g)
+    return out
+
+
+def _predictions(case: Case, i: int, grads: list[torch.Tensor]) -> list[diagnose.Prediction]:
+    old = case.tensors.get("x.grad", torch.zeros_like(grads[0]))
+    running = sum(grads[: i + 1], torch.zeros_like(grads[0]))
+    found: list[diagnose.Prediction] = [
+        ("diag.aliasing", grads[-1]),
+        ("diag.not_zeroed", old + running),
+        ("diag.zeroed_once", running),
+    ]
+    if "x.grad" in case.tensors:
+        found.append(("diag.stale_kept", old + grads[i]))
+    return found if i < len(grads) - 1 else found[1:]
+
+
+def _length(case: Case, facts: dict) -> int:
+    n = len(case.meta["fs"])
+    out = facts.get("out", {})
+    if out.get("kind") not in ("list", "tuple"):
+        raise CheckFailed(message("type.not_sequence", what="fresh_grads", n=n, type=expect.type_name(out)))
+    if int(out.get("len", 0)) != n:
+        raise CheckFailed(message("type.length", what="fresh_grads", n=n, got=out.get("len")))
+    return n
+
+
+@weight(6)
+def test_values(run: ExerciseRun) -> None:
+    for case, obs in run.each():
+        n = _length(case, obs.facts)
+        grads = gradients(case)
+        x = case.tensors["x"]
+        for i in range(n):
+            expect.values(
+                expect.returned(obs, f"out.{i}", f"gradient {i + 1} of {n}"),
+                grads[i],
+                where=show.function(case.meta["fs"][i], x) + f" (function {i + 1} of {n})",
+                dtype=x.dtype,
+                numel=x.numel(),
+                predictions=_predictions(case, i, grads),
+            )
+
+
+@weight(2)
+def test_type(run: ExerciseRun) -> None:
+    for case, obs in run.each():
+        n = _length(case, obs.facts)
+        for i in range(n):
+            expect.tensor_like(
+                obs.facts[f"out.{i}"], case.tensors["x"], what=f"gradient {i + 1}", device=case.device
+            )
+    expect.meta_device(run, ["out.0", "out.1"], "fresh_grads")
+
+
+@weight(2)
+def test_side_effects(run: ExerciseRun) -> None:
+    for case, obs in run.each():
+        n = int(obs.facts.get("out", {}).get("len", 0) or 0)
+        for i in range(min(n, MAX_ITEMS)):
+            expect.detached(obs.facts.get(f"out.{i}", {}), what=f"gradient {i + 1}")
+        expect.grad_mode_restored(case, obs)
+        if obs.facts.get("shared_pairs"):
+            i, j = obs.facts["shared_pairs"][0]
+            raise CheckFailed(message("side.aliasing", i=i + 1, j=j + 1))
+        if obs.facts.get("changed_by_later_grad"):
+            raise CheckFailed(message("side.depends_on_grad", i=obs.facts["changed_by_later_grad"][0] + 1))

@@ -1,0 +1,147 @@
+"""Assertions shared by the exercises' checks. Each raises ``CheckFailed`` with
+feedback that says what was expected, what came back, and the likely mistake."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from grader.cases import Case
+from grader.checks import diagnose, show
+from grader.checks.run import CheckFailed, ExerciseRun
+from grader.messages import message
+from grader.runner.execute import Observation
+
+
+def returned(obs: Observation, key: str, what: str) -> Tensor:
+    """The values of a returned result as float64 (tensors, numbers and arrays alike).
+
+    A result that holds no numbers (None, a lying Tensor subclass, another object)
+    fails here; a number or array of the right values passes, and the type check
+    says what is wrong with its type.
+    """
+    facts = obs.facts.get(key, {"kind": "missing"})
+    kind = facts.get("kind")
+    if kind in ("tensor", "numpy") and key in obs.tensors:
+        return obs.tensors[key].to(torch.float64)
+    if kind == "number":
+        return torch.tensor(float(facts["value"]), dtype=torch.float64)
+    if kind == "none":
+        raise CheckFailed(message("type.none", what=what))
+    if kind in ("list", "tuple"):
+        items = [obs.facts.get(f"{key}.{i}", {}) for i in range(int(facts.get("len", 0)))]
+        if items and all(i.get("kind") == "number" for i in items):
+            return torch.tensor([float(i["value"]) for i in items], dtype=torch.float64)
+    raise CheckFailed(message("type.not_tensor", what=what, type=type_name(facts)))
+
+
+def type_name(facts: dict[str, Any]) -> str:
+    kind = facts.get("kind")
+    if kind == "tensor":
+        return "torch.Tensor"
+    if kind in ("list", "tuple"):
+        return kind
+    if kind == "none":
+        return "None"
+    return str(facts.get("type", kind))
+
+
+def values(
+    got: Tensor,
+    expected: Tensor,
+    *,
+    where: str,
+    dtype: torch.dtype,
+    numel: int = 1,
+    predictions: list[diagnose.Prediction] = (),  # type: ignore[assignment]
+    loose: float = 1.0,
+) -> None:
+    """``got`` equals ``expected`` within the dtype's tolerance."""
+    if got.shape != expected.shape:
+        if got.numel() == expected.numel():
+            got = got.reshape(expected.shape)
+        else:
+            raise CheckFailed(
+                message(
+                    "values.shape",
+                    where=where,
+                    expected=show.shape(expected.shape),
+                    got=show.shape(got.shape),
+                )
+            )
+    if diagnose.close(got, expected, dtype, loose):
+        return
+    why = diagnose.explain(got, expected, dtype, numel=numel, predictions=predictions)
+    raise CheckFailed(
+        message(
+            "values.mismatch", where=where, expected=show.tensor(expected), got=show.tensor(got)
+        ).plus(*why)
+    )
+
+
+def tensor_like(facts: dict[str, Any], like: Tensor, *, what: str, device: str) -> None:
+    """An exact ``torch.Tensor`` with ``like``'s shape and dtype, on ``device``."""
+    kind = facts.get("kind")
+    if kind == "subclass":
+        raise CheckFailed(message("type.subclass", what=what, type=facts.get("type", "?")))
+    if kind != "tensor":
+        key = {"number": "type.number", "numpy": "type.numpy", "none": "type.none"}.get(
+            str(kind), "type.not_tensor"
+        )
+        raise CheckFailed(message(key, what=what, type=type_name(facts)))
+    if list(facts["shape"]) != list(like.shape):
+        raise CheckFailed(
+            message(
+                "type.shape",
+                what=what,
+                expected=show.shape(like.shape),
+                got=show.shape(facts["shape"]),
+            )
+        )
+    if facts["dtype"] != show.dtype(like.dtype):
+        raise CheckFailed(
+            message("type.dtype", what=what, expected=show.dtype(like.dtype), got=facts["dtype"])
+        )
+    if facts["device"] != device:
+        raise CheckFailed(message("type.device", what=what, expected=device, got=facts["device"]))
+
+
+def detached(facts: dict[str, Any], *, what: str) -> None:
+    """A result that does not require grad and hangs off no graph."""
+    if facts.get("kind") != "tensor":
+        return  # the type check reports non-tensors
+    if facts.get("requires_grad") or facts.get("grad_fn"):
+        raise CheckFailed(message("side.requires_grad", what=what))
+
+
+def grad_mode_restored(case: Case, obs: Observation) -> None:
+    before = bool(case.meta.get("grad_mode", True))
+    after = obs.facts.get("grad_mode_after")
+    if after is None or bool(after) == before:
+        return
+    key = "side.grad_mode_left_off" if before else "side.grad_mode_left_on"
+    raise CheckFailed(message(key))
+
+
+def meta_device(run: ExerciseRun, keys: list[str], what: str) -> None:
+    """On the meta device, results stay on the meta device.
+
+    Code that fails on meta tensors for reasons of its own (``.item()``, printing
+    values) is not penalised; copying to the CPU and creating tensors on the
+    default device are.
+    """
+    for case, obs in run.meta():
+        if obs.status != "ok":
+            text = str((obs.error or {}).get("message", ""))
+            if "copy out of meta tensor" in text:
+                raise CheckFailed(message("type.moved_to_cpu", what=what))
+            continue
+        for key in keys:
+            facts = obs.facts.get(key, {})
+            if facts.get("kind") == "tensor" and facts.get("device") != "meta":
+                raise CheckFailed(
+                    message("type.default_device", what=what, got=facts.get("device"))
+                )
+        del case

@@ -1,0 +1,106 @@
+"""The pytest plugin that runs the hidden checks and gathers their verdicts.
+
+It parametrizes every check over the exercise runs it is given (one per
+submission), and turns each report into a ``CheckVerdict``. Only a check that
+ran to the end without failing counts as passed; an error inside a check is the
+grader's fault and is reported as such, never as a pass.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.checks.run import CheckFailed, ExerciseRun
+from grader.messages import Feedback, message
+from grader.registry import EXERCISES
+
+
+@dataclass
+class CheckVerdict:
+    submission: str
+    exercise: str
+    check: str
+    weight: float
+    passed: bool
+    feedback: Feedback | None
+
+
+_BY_STEM = {ex.stem: ex for ex in EXERCISES}
+
+
+class GradingPlugin:
+    def __init__(self, runs: list[ExerciseRun]) -> None:
+        self._runs: dict[str, list[ExerciseRun]] = {}
+        for run in runs:
+            self._runs.setdefault(run.exercise.name, []).append(run)
+        self.verdicts: list[CheckVerdict] = []
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "weight(points): share of the exercise's points")
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "run" not in metafunc.fixturenames:
+            return
+        exercise = _BY_STEM[Path(str(metafunc.module.__file__)).stem]
+        runs = self._runs.get(exercise.name, [])
+        metafunc.parametrize("run", runs, ids=[r.submission for r in runs])
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            run: ExerciseRun = item.callspec.params["run"]  # type: ignore[attr-defined]
+            marker = item.get_closest_marker("weight")
+            feedback = None
+            if not report.passed:
+                exc = call.excinfo.value if call.excinfo else None
+                if isinstance(exc, CheckFailed):
+                    feedback = exc.feedback
+                else:
+                    feedback = message("internal.check_error", check=item.name.split("[")[0])
+            self.verdicts.append(
+                CheckVerdict(
+                    submission=run.submission,
+                    exercise=run.exercise.name,
+                    check=getattr(item, "originalname", item.name).removeprefix("test_"),
+                    weight=float(marker.args[0]) if marker else 1.0,
+                    passed=bool(report.passed),
+                    feedback=feedback,
+                )
+            )
+
+
+def run_checks(runs: list[ExerciseRun]) -> list[CheckVerdict]:
+    """Run the hidden checks of the exercises in ``runs`` in this process."""
+    if not runs:
+        return []
+    plugin = GradingPlugin(runs)
+    modules = sorted({run.exercise for run in runs}, key=lambda ex: ex.order)
+    here = Path(__file__).parent
+    args = [str(here / ex.file) for ex in modules]
+    args += [
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-p", "no:warnings",
+        "-p", "no:stepwise",
+        "--noconftest",
+        "-c", str(here / "pytest.ini"),
+        "--rootdir", str(here),
+    ]  # fmt: skip
+    saved = {k: os.environ.pop(k) for k in _PYTEST_ENV if k in os.environ}
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        pytest.main(args, plugins=[plugin])
+    finally:
+        os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        os.environ.update(saved)
+    return plugin.verdicts
+
+
+# Environment variables that would let the caller's setup change how checks run.
+_PYTEST_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD")

@@ -1,0 +1,112 @@
+"""What a check receives: the hidden cases of one exercise and what came back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from grader.cases import Case
+from grader.messages import Feedback, message
+from grader.registry import Exercise
+from grader.runner.execute import Observation, Outcome
+
+
+class CheckFailed(Exception):
+    """A check's verdict with the feedback a learner reads."""
+
+    def __init__(self, feedback: Feedback) -> None:
+        super().__init__(feedback.key)
+        self.feedback = feedback
+
+
+def weight(points: float) -> pytest.MarkDecorator:
+    """The share of the exercise's points that a check carries."""
+    return pytest.mark.weight(points)
+
+
+@dataclass
+class ExerciseRun:
+    submission: str
+    exercise: Exercise
+    cases: list[Case]
+    outcome: Outcome
+    source: str | None
+
+    def __repr__(self) -> str:  # pytest shows this id; keep it short
+        return f"{self.submission}:{self.exercise.name}"
+
+    def require_ran(self) -> None:
+        if self.outcome.status != "ok":
+            raise CheckFailed(outcome_feedback(self.exercise, self.outcome))
+        if len(self.outcome.observations) != len(self.cases):
+            raise CheckFailed(message("outcome.bad_output", why="wrong number of results"))
+
+    def each(self) -> Iterator[tuple[Case, Observation]]:
+        """Cases with real values, each with what came back; raises on errors."""
+        self.require_ran()
+        for case, obs in zip(self.cases, self.outcome.observations, strict=True):
+            if case.device == "meta":
+                continue
+            if obs.status != "ok":
+                raise CheckFailed(raised_feedback(self.exercise, obs))
+            yield case, obs
+
+    def meta(self) -> Iterator[tuple[Case, Observation]]:
+        """Cases on PyTorch's shape-only ``meta`` device (device-agnostic code)."""
+        self.require_ran()
+        for case, obs in zip(self.cases, self.outcome.observations, strict=True):
+            if case.device == "meta":
+                yield case, obs
+
+
+def outcome_feedback(exercise: Exercise, outcome: Outcome) -> Feedback:
+    d = outcome.detail
+    name, file = exercise.name, exercise.file
+    status = outcome.status
+    if status == "missing_file":
+        return message("outcome.missing_file", file=file, name=name)
+    if status == "unreadable_file":
+        return message("outcome.unreadable_file", file=file, why=d.get("why", ""))
+    if status == "import_error":
+        err = d.get("error") or {}
+        return message("outcome.import_error", file=file, error=error_text(err))
+    if status == "missing_function":
+        defined = ", ".join(d.get("defined") or []) or "-"
+        return message("outcome.missing_function", file=file, name=name, defined=defined)
+    if status == "timeout":
+        return message("outcome.timeout", name=name, seconds=_num(d.get("seconds", "?")))
+    if status == "memory":
+        return message("outcome.memory", name=name, mb=d.get("mb", "?"))
+    if status == "exited":
+        return message("outcome.exited", name=name, code=d.get("code", "?"))
+    if status == "crashed":
+        return message("outcome.crashed", name=name, signal=d.get("signal", "?"))
+    return message("outcome.bad_output", why=str(d.get("why", status))[:200])
+
+
+def raised_feedback(exercise: Exercise, obs: Observation) -> Feedback:
+    err = obs.error or {}
+    kind = str(err.get("type", "Exception"))
+    if kind == "NotImplementedError":
+        return message("raised.not_implemented", name=exercise.name, file=exercise.file)
+    if kind == "SystemExit":
+        return message("raised.system_exit", name=exercise.name, code=err.get("exit_code", "?"))
+    return message("raised.exception", name=exercise.name, error=error_text(err))
+
+
+def error_text(err: dict) -> str:
+    """``Type: message (line N: code)`` from a recorded exception."""
+    text = f"{err.get('type', 'Exception')}: {err.get('message', '')}".rstrip(": ")
+    frames = err.get("frames") or []
+    if frames:
+        last = frames[-1]
+        text += f" (line {last.get('line')}: {str(last.get('code', '')).strip()})"
+    elif err.get("line"):
+        text += f" (line {err.get('line')}: {str(err.get('code') or '').strip()})"
+    return text
+
+
+def _num(value: object) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)

@@ -1,0 +1,1 @@
+"""The ``grade`` command: thin click commands over plain functions."""

@@ -1,0 +1,146 @@
+"""The differentiable functions that hidden inputs are built from.
+
+Both sides use this module: the trusted process draws a function name and its
+weights, the learner's process rebuilds the same function from them. Builders
+take a dict of weight tensors and return the function. Every function is smooth
+on the domains the checks draw from, so reference gradients are well conditioned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+Fn = Callable[..., Tensor]
+Builder = Callable[[dict[str, Tensor]], Fn]
+
+
+def _seed_poly(w: dict[str, Tensor]) -> Fn:
+    return lambda x: x**2 + 2 * x + 7
+
+
+def _cubic(w: dict[str, Tensor]) -> Fn:
+    a, b, c = w["a"], w["b"], w["c"]
+    return lambda x: a * x**3 - b * x + c
+
+
+def _trig(w: dict[str, Tensor]) -> Fn:
+    a, b = w["a"], w["b"]
+    return lambda x: torch.sin(a * x) + b * torch.cos(x)
+
+
+def _exp_log(w: dict[str, Tensor]) -> Fn:
+    a = w["a"]
+    return lambda x: torch.exp(a * x) + torch.log(1 + x * x)
+
+
+def _quotient(w: dict[str, Tensor]) -> Fn:
+    a = w["a"]
+    return lambda x: x / (1 + x * x) + a * x
+
+
+def _scaled_tanh(w: dict[str, Tensor]) -> Fn:
+    s = w["s"]  # same shape as x: a weight the function closes over
+    return lambda x: s * torch.tanh(x) + x
+
+
+def _mean_square(w: dict[str, Tensor]) -> Fn:
+    a = w["a"]
+    return lambda x: a * (x * x).mean() + x.sum()
+
+
+def _broadcast(w: dict[str, Tensor]) -> Fn:
+    v = w["v"]  # shape (x.shape[-1],): broadcast along the last dim
+    return lambda x: torch.sin(x * v) + x * x
+
+
+def _matmul(w: dict[str, Tensor]) -> Fn:
+    m = w["m"]  # shape (x.shape[-1], k)
+    return lambda x: torch.tanh(x @ m) + 0.5 * x.sum(-1, keepdim=True)
+
+
+# Functions of several inputs (exercise 3). Inputs broadcast against each other.
+def _seed_pair(w: dict[str, Tensor]) -> Fn:
+    return lambda a, b: a**2 + 2 * a + 7 + b**2
+
+
+def _product(w: dict[str, Tensor]) -> Fn:
+    return lambda a, b: a * b + torch.sin(a)
+
+
+def _ratio(w: dict[str, Tensor]) -> Fn:
+    return lambda a, b: a / (1 + b * b)
+
+
+def _ignores_second(w: dict[str, Tensor]) -> Fn:
+    return lambda a, b: a**3 - 2 * a
+
+
+def _three_way(w: dict[str, Tensor]) -> Fn:
+    k = w["k"]
+    return lambda a, b, c: a**2 * b + k * c**3 - torch.cos(b)
+
+
+# Losses over parameters (exercise 7).
+def _seed_loss(w: dict[str, Tensor]) -> Fn:
+    return lambda w1, w2: w1**2 + w2**2 + 2 * w1 + 2 * w2 + 100
+
+
+def _regression(w: dict[str, Tensor]) -> Fn:
+    x, y = w["x"], w["y"]  # x: (n, d), y: (n,)
+    return lambda weight, bias: (x @ weight + bias - y) ** 2
+
+
+def _coupled(w: dict[str, Tensor]) -> Fn:
+    t = w["t"]
+    return lambda p, q, r: (p - t) ** 2 + (q.sum() - 1) ** 2 + (r * p.mean()) ** 2 + r**2
+
+
+BUILDERS: dict[str, Builder] = {
+    "seed_poly": _seed_poly,
+    "cubic": _cubic,
+    "trig": _trig,
+    "exp_log": _exp_log,
+    "quotient": _quotient,
+    "scaled_tanh": _scaled_tanh,
+    "mean_square": _mean_square,
+    "broadcast": _broadcast,
+    "matmul": _matmul,
+    "seed_pair": _seed_pair,
+    "product": _product,
+    "ratio": _ratio,
+    "ignores_second": _ignores_second,
+    "three_way": _three_way,
+    "seed_loss": _seed_loss,
+    "regression": _regression,
+    "coupled": _coupled,
+}
+
+
+def build(name: str, weights: dict[str, Tensor]) -> Fn:
+    """The function called ``name`` closing over ``weights``."""
+    return BUILDERS[name](weights)
+
+
+# How each function reads in feedback (weights keep their names).
+FORMULAS: dict[str, str] = {
+    "seed_poly": "x**2 + 2*x + 7",
+    "cubic": "a*x**3 - b*x + c",
+    "trig": "sin(a*x) + b*cos(x)",
+    "exp_log": "exp(a*x) + log(1 + x**2)",
+    "quotient": "x / (1 + x**2) + a*x",
+    "scaled_tanh": "s * tanh(x) + x",
+    "mean_square": "a * mean(x**2) + sum(x)",
+    "broadcast": "sin(x * v) + x**2",
+    "matmul": "tanh(x @ m) + 0.5 * x.sum(-1, keepdim=True)",
+    "seed_pair": "a**2 + 2*a + 7 + b**2",
+    "product": "a*b + sin(a)",
+    "ratio": "a / (1 + b**2)",
+    "ignores_second": "a**3 - 2*a  (b unused)",
+    "three_way": "a**2 * b + k*c**3 - cos(b)",
+    "seed_loss": "w1**2 + w2**2 + 2*w1 + 2*w2 + 100",
+    "regression": "(x @ weight + bias - y)**2",
+    "coupled": "(p - t)**2 + (q.sum() - 1)**2 + (r * p.mean())**2 + r**2",
+}

@@ -1,0 +1,135 @@
+"""Grade submissions: run learners' code in the sandbox, then the hidden checks.
+
+``grade`` is the one entry point that every command uses. The sandbox's zygote
+is forked before any hidden input exists, so no worker can see them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from grader.cases import Case
+from grader.checks.draw import Draw
+from grader.checks.plugin import CheckVerdict, run_checks
+from grader.checks.run import ExerciseRun
+from grader.messages import message
+from grader.registry import EXERCISES, Exercise
+from grader.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.runner.execute import Job, Limits, Sandbox
+from grader.submission import Submission
+
+# Workers fork with the check modules (and so their probes) already imported.
+CHECK_MODULES = {ex.name: importlib.import_module(ex.check_module) for ex in EXERCISES}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    device: str = "cpu"
+    seed: int | None = None
+    limits: Limits = Limits()
+    jobs: int = 0  # 0: one per core
+
+
+def new_seed() -> int:
+    return secrets.randbits(48)
+
+
+def draw_cases(exercise: Exercise, seed: int, device: str) -> list[Case]:
+    cases = CHECK_MODULES[exercise.name].draw_cases(Draw(seed, exercise.order, device))
+    for case in cases:
+        case.meta.setdefault("device", device)
+    return cases
+
+
+def grade(
+    submissions: list[Submission],
+    exercises: tuple[Exercise, ...],
+    settings: Settings,
+    *,
+    sandbox: Sandbox | None = None,
+    on_progress: Progress | None = None,
+) -> list[SubmissionResult]:
+    started = time.monotonic()
+    own = sandbox is None
+    box = sandbox or Sandbox(settings.limits)
+    try:
+        seed = settings.seed if settings.seed is not None else new_seed()
+        cases = {ex.name: draw_cases(ex, seed, settings.device) for ex in exercises}
+        jobs = [
+            (sub, ex, Job(ex, src.text, src.filename, cases[ex.name], src.problem))
+            for sub in submissions
+            for ex in exercises
+            for src in [sub.sources[ex.file]]
+        ]
+        done = 0
+
+        def run_one(item: tuple[Submission, Exercise, Job]) -> ExerciseRun:
+            sub, ex, job = item
+            outcome = box.run(job)
+            return ExerciseRun(sub.id, ex, job.cases, outcome, job.source)
+
+        runs: list[ExerciseRun] = []
+        with ThreadPoolExecutor(max_workers=settings.jobs or os.cpu_count() or 1) as pool:
+            for run in pool.map(run_one, jobs):
+                runs.append(run)
+                done += 1
+                if on_progress:
+                    on_progress(done, len(jobs))
+    finally:
+        if own:
+            box.close()
+    verdicts = run_checks(runs)
+    elapsed = time.monotonic() - started
+    by_key: dict[tuple[str, str], list[CheckVerdict]] = {}
+    for v in verdicts:
+        by_key.setdefault((v.submission, v.exercise), []).append(v)
+    run_of = {(r.submission, r.exercise.name): r for r in runs}
+    return [
+        SubmissionResult(
+            sub.id,
+            [
+                _exercise_result(ex, run_of[sub.id, ex.name], by_key.get((sub.id, ex.name), []))
+                for ex in exercises
+            ],
+            seed,
+            settings.device,
+            elapsed,
+        )
+        for sub in submissions
+    ]
+
+
+def _exercise_result(ex: Exercise, run: ExerciseRun, verdicts: list[CheckVerdict]) -> ExerciseResult:
+    total = sum(v.weight for v in verdicts)
+    checks = [
+        CheckResult(
+            name=v.check,
+            score=round(ex.points * v.weight / total, 6) if v.passed else 0.0,
+            max_score=round(ex.points * v.weight / total, 6),
+            passed=v.passed,
+            feedback=v.feedback,
+        )
+        for v in verdicts
+    ]
+    if not checks:  # no verdict at all can never mean a pass
+        checks = [CheckResult("checks", 0.0, ex.points, False, message("internal.no_verdict"))]
+    score = round(sum(c.score for c in checks), 6)
+    return ExerciseResult(
+        name=ex.name,
+        title=ex.title,
+        file=ex.file,
+        score=score,
+        max_score=ex.points,
+        passed=all(c.passed for c in checks),
+        status=run.outcome.status,
+        checks=checks,
+        seconds=run.outcome.seconds,
+    )

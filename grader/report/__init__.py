@@ -1,0 +1,1 @@
+"""Report formats: pure functions from results to text. Nothing here grades."""

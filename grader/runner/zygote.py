@@ -1,0 +1,252 @@
+"""A clean process that forks one worker per exercise run.
+
+The grader forks the zygote right after importing torch and the check modules,
+before it draws any hidden input or computes any reference. Workers fork from
+the zygote, so a learner's process never holds the grader's secrets or another
+learner's results, yet starts in milliseconds with torch already imported.
+
+The zygote is a child subreaper: processes that a worker leaves behind (even
+after ``setsid``) are re-parented to it, and it kills them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_PR_SET_CHILD_SUBREAPER = 36
+_MAX_MSG = 4096
+
+
+def _set_subreaper() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: leftovers are still killed by process group
+
+
+def _children_of(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc), or [] where unsupported."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                found.extend(int(p) for p in fh.read().split())
+        except OSError:
+            continue
+    return found
+
+
+@dataclass
+class WorkerHandle:
+    """The grader's end of one worker: job pipe, result pipe and status pipe."""
+
+    job_w: int
+    result_r: int
+    status_r: int
+    pid: int = 0
+
+
+WorkerMain = Callable[[int, int, dict], None]
+
+
+class Zygote:
+    """Grader-side handle of the zygote process."""
+
+    def __init__(self, worker_main: WorkerMain) -> None:
+        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:  # the zygote
+            parent_sock.close()
+            code = 0
+            try:
+                _serve(child_sock, worker_main)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        child_sock.close()
+        self.pid = pid
+        self._sock = parent_sock
+        self._lock = threading.Lock()
+
+    def spawn(self, settings: dict) -> WorkerHandle:
+        """Fork a worker; ``settings`` (JSON) tells it its limits and scratch dir."""
+        job_r, job_w = os.pipe()
+        result_r, result_w = os.pipe()
+        status_r, status_w = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(
+                    self._sock, [json.dumps(settings).encode()], [job_r, result_w, status_w]
+                )
+        finally:
+            for fd in (job_r, result_w, status_w):
+                os.close(fd)
+        handle = WorkerHandle(job_w, result_r, status_r)
+        line = _read_line(status_r)
+        handle.pid = int(line) if line.isdigit() else 0
+        return handle
+
+    def close(self) -> None:
+        """Stop the zygote; it kills every process still below it before exiting."""
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _read_line(fd: int) -> str:
+    buf = b""
+    while not buf.endswith(b"\n"):
+        chunk = os.read(fd, 64)
+        if not chunk:
+            break
+        buf += chunk
+    return buf.decode().strip()
+
+
+def exit_status(handle: WorkerHandle, timeout: float = 5.0) -> int | None:
+    """The worker's wait status as reported by the zygote (None if it never came)."""
+    ready, _, _ = select.select([handle.status_r], [], [], timeout)
+    if not ready:
+        return None
+    line = _read_line(handle.status_r)
+    return int(line) if line.lstrip("-").isdigit() else None
+
+
+def _serve(sock: socket.socket, worker_main: WorkerMain) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _set_subreaper()
+    status_fds: dict[int, int] = {}  # worker pid -> status pipe
+    last_sweep = 0.0
+    open_ = True
+    while open_ or status_fds:
+        if open_:
+            ready, _, _ = select.select([sock], [], [], 0.02)
+        else:
+            ready = []
+            for pid in list(status_fds):
+                _kill_group(pid)
+            time.sleep(0.01)
+        if ready:
+            try:
+                msg, fds, _flags, _addr = socket.recv_fds(sock, _MAX_MSG, 3)
+            except OSError:
+                msg, fds = b"", []
+            if not msg:
+                open_ = False
+                for fd in fds:
+                    os.close(fd)
+            else:
+                _fork_worker(sock, json.loads(msg), fds, status_fds, worker_main)
+        _reap(status_fds)
+        now = time.monotonic()
+        if now - last_sweep > 0.2 or not open_:
+            _sweep_orphans(status_fds)
+            last_sweep = now
+    # Every worker has ended: kill whatever is left below us, then go.
+    for _ in range(50):
+        kids = _children_of(os.getpid())
+        if not kids:
+            break
+        for kid in kids:
+            _kill(kid)
+        _reap(status_fds)
+        time.sleep(0.01)
+
+
+def _fork_worker(
+    sock: socket.socket,
+    settings: dict,
+    fds: list[int],
+    status_fds: dict[int, int],
+    worker_main: WorkerMain,
+) -> None:
+    job_r, result_w, status_w = fds
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            os.setsid()
+            sock.close()
+            os.close(status_w)
+            for other in status_fds.values():
+                os.close(other)
+            worker_main(job_r, result_w, settings)
+        finally:
+            os._exit(70)
+    os.close(job_r)
+    os.close(result_w)
+    os.write(status_w, f"{pid}\n".encode())
+    status_fds[pid] = status_w
+
+
+def _reap(status_fds: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        fd = status_fds.pop(pid, None)
+        if fd is not None:
+            _kill_group(pid)  # its leftovers die with it
+            try:
+                os.write(fd, f"{status}\n".encode())
+            except OSError:
+                pass
+            os.close(fd)
+
+
+def _sweep_orphans(status_fds: dict[int, int]) -> None:
+    """Kill children of the zygote that are not workers: re-parented leftovers."""
+    for kid in _children_of(os.getpid()):
+        if kid not in status_fds:
+            _kill(kid)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def kill_worker(handle: WorkerHandle) -> None:
+    """Kill a worker and its process group (the zygote sweeps anything that escaped)."""
+    if handle.pid > 0:
+        _kill_group(handle.pid)
+        _kill(handle.pid)
+
+
+def close_handle(handle: WorkerHandle) -> None:
+    for fd in (handle.job_w, handle.result_r, handle.status_r):
+        try:
+            os.close(fd)
+        except OSError:
+            pass

@@ -107,7 +107,9 @@ def grade(
     ]
 
 
-def _exercise_result(ex: Exercise, run: ExerciseRun, verdicts: list[CheckVerdict]) -> ExerciseResult:
+def _exercise_result(
+    ex: Exercise, run: ExerciseRun, verdicts: list[CheckVerdict]
+) -> ExerciseResult:
     total = sum(v.weight for v in verdicts)
     checks = [
         CheckResult(

@@ -32,7 +32,9 @@ class Submission:
     sources: dict[str, Source] = field(default_factory=dict)  # by exercise file name
 
 
-def load_folder(path: Path, exercises: tuple[Exercise, ...], *, sid: str | None = None) -> Submission:
+def load_folder(
+    path: Path, exercises: tuple[Exercise, ...], *, sid: str | None = None
+) -> Submission:
     """A folder holding ``exNN_*.py`` files."""
     if not path.exists():
         raise SubmissionError(f"{path} does not exist")

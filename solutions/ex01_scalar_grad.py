@@ -1,7 +1,5 @@
 """Exercise 1 (reference solution): the derivative of a scalar function."""
 
-import torch
-
 
 def scalar_grad(f, x):
     x = x.detach().requires_grad_(True)  # a fresh leaf that autograd tracks

@@ -1,7 +1,5 @@
 """Exercise 2 (reference solution): the gradient of f(x).sum()."""
 
-import torch
-
 
 def vector_grad(f, x):
     x = x.detach().requires_grad_(True)

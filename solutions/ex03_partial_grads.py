@@ -8,4 +8,6 @@ def partial_grads(f, *xs):
     y = f(*leaves).sum()
     grads = torch.autograd.grad(y, leaves, allow_unused=True)
     # An input that f ignores gets no gradient (None): its derivative is zero.
-    return tuple(torch.zeros_like(x) if g is None else g for x, g in zip(leaves, grads))
+    return tuple(
+        torch.zeros_like(x) if g is None else g for x, g in zip(leaves, grads, strict=True)
+    )

@@ -1,7 +1,5 @@
 """Exercise 5 (reference solution): gradients add up in .grad."""
 
-import torch
-
 
 def accumulated_grad(f, x, times):
     for _ in range(times):

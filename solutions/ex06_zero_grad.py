@@ -1,7 +1,5 @@
 """Exercise 6 (reference solution): clear .grad before each backward()."""
 
-import torch
-
 
 def fresh_grads(fs, x):
     grads = []

@@ -1,7 +1,5 @@
 """Exercise 8 (reference solution): detach() shares storage."""
 
-import torch
-
 
 def detach_alias(x):
     return x.detach()  # same memory as x, but outside the graph

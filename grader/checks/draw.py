@@ -73,7 +73,11 @@ class Draw:
         scalar = ()
         w: dict[str, Tensor] = {}
         if fn == "cubic":
-            w = {"a": self.signed(scalar, d), "b": self.signed(scalar, d), "c": self.uniform(scalar, d)}
+            w = {
+                "a": self.signed(scalar, d),
+                "b": self.signed(scalar, d),
+                "c": self.uniform(scalar, d),
+            }
         elif fn == "trig":
             w = {"a": self.signed(scalar, d), "b": self.signed(scalar, d)}
         elif fn == "exp_log":

@@ -72,7 +72,7 @@ def test_values(run: ExerciseRun) -> None:
             where=show.case(case) + f", times={case.meta['times']}",
             dtype=x.dtype,
             numel=x.numel(),
-            predictions=_predictions(case),
+            predictions=lambda case=case: _predictions(case),
         )
 
 

@@ -77,7 +77,9 @@ def _length(case: Case, facts: dict) -> int:
     n = len(case.meta["fs"])
     out = facts.get("out", {})
     if out.get("kind") not in ("list", "tuple"):
-        raise CheckFailed(message("type.not_sequence", what="fresh_grads", n=n, type=expect.type_name(out)))
+        raise CheckFailed(
+            message("type.not_sequence", what="fresh_grads", n=n, type=expect.type_name(out))
+        )
     if int(out.get("len", 0)) != n:
         raise CheckFailed(message("type.length", what="fresh_grads", n=n, got=out.get("len")))
     return n
@@ -96,7 +98,7 @@ def test_values(run: ExerciseRun) -> None:
                 where=show.function(case.meta["fs"][i], x) + f" (function {i + 1} of {n})",
                 dtype=x.dtype,
                 numel=x.numel(),
-                predictions=_predictions(case, i, grads),
+                predictions=lambda i=i, case=case, grads=grads: _predictions(case, i, grads),
             )
 
 
@@ -106,7 +108,10 @@ def test_type(run: ExerciseRun) -> None:
         n = _length(case, obs.facts)
         for i in range(n):
             expect.tensor_like(
-                obs.facts[f"out.{i}"], case.tensors["x"], what=f"gradient {i + 1}", device=case.device
+                obs.facts[f"out.{i}"],
+                case.tensors["x"],
+                what=f"gradient {i + 1}",
+                device=case.device,
             )
     expect.meta_device(run, ["out.0", "out.1"], "fresh_grads")
 
@@ -122,4 +127,6 @@ def test_side_effects(run: ExerciseRun) -> None:
             i, j = obs.facts["shared_pairs"][0]
             raise CheckFailed(message("side.aliasing", i=i + 1, j=j + 1))
         if obs.facts.get("changed_by_later_grad"):
-            raise CheckFailed(message("side.depends_on_grad", i=obs.facts["changed_by_later_grad"][0] + 1))
+            raise CheckFailed(
+                message("side.depends_on_grad", i=obs.facts["changed_by_later_grad"][0] + 1)
+            )

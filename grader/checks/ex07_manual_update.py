@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 import torch
+from torch.optim.sgd import sgd
 
 from grader.cases import Case
 from grader.checks import diagnose, expect, show
@@ -43,7 +44,9 @@ def draw_cases(draw: Draw) -> list[Case]:
             "n_p": len(params),
             "lr": lr,
             "steps": draw.integer(2, 8),
-            "requires_grad": list(tensors.keys() - weights.keys() - {k for k in tensors if k.endswith(".grad")}),
+            "requires_grad": list(
+                tensors.keys() - weights.keys() - {k for k in tensors if k.endswith(".grad")}
+            ),
         }
         cases.append(Case(tensors, meta))
     dtype = draw.dtype()
@@ -51,7 +54,14 @@ def draw_cases(draw: Draw) -> list[Case]:
     cases.append(
         Case(
             meta_params,
-            {"f": "seed_loss", "n_p": 2, "lr": 0.1, "steps": 2, "requires_grad": ["p0", "p1"], "device": "meta"},
+            {
+                "f": "seed_loss",
+                "n_p": 2,
+                "lr": 0.1,
+                "steps": 2,
+                "requires_grad": ["p0", "p1"],
+                "device": "meta",
+            },
         )
     )
     return cases
@@ -76,12 +86,25 @@ def simulate(case: Case, variant: str = "sgd", steps: int | None = None) -> list
     for i, p in enumerate(ps):
         stale = case.tensors.get(f"p{i}.grad")
         p.grad = None if stale is None else stale.detach().clone()
-    if variant == "sgd":
-        opt = torch.optim.SGD(ps, lr=lr)
+    if variant == "sgd":  # PyTorch's own SGD update (the functional form of torch.optim.SGD,
+        # which avoids the optimizer class's one-off import of torch._dynamo)
         for _ in range(steps):
-            opt.zero_grad()
+            for p in ps:
+                p.grad = None
             f(*ps).mean().backward()
-            opt.step()
+            with torch.no_grad():
+                sgd(
+                    ps,
+                    [p.grad for p in ps],
+                    [None] * len(ps),
+                    foreach=False,
+                    weight_decay=0.0,
+                    momentum=0.0,
+                    lr=lr,
+                    dampening=0.0,
+                    nesterov=False,
+                    maximize=False,
+                )
         return [p.detach() for p in ps]
     for step in range(steps):
         if variant != "not_zeroed" and not (variant == "stale_kept" and step == 0):
@@ -120,7 +143,9 @@ def _length(case: Case, facts: dict) -> int:
     n = int(case.meta["n_p"])
     out = facts.get("out", {})
     if out.get("kind") not in ("list", "tuple"):
-        raise CheckFailed(message("type.not_sequence", what="gradient_descent", n=n, type=expect.type_name(out)))
+        raise CheckFailed(
+            message("type.not_sequence", what="gradient_descent", n=n, type=expect.type_name(out))
+        )
     if int(out.get("len", 0)) != n:
         raise CheckFailed(message("type.length", what="gradient_descent", n=n, got=out.get("len")))
     return n
@@ -139,7 +164,7 @@ def test_values(run: ExerciseRun) -> None:
                 where=show.case(case, inputs=tuple(f"p{k}" for k in range(n)))
                 + f", lr={case.meta['lr']:g}, steps={case.meta['steps']} (parameter {i + 1})",
                 dtype=ps[i].dtype,
-                predictions=_predictions(case, i),
+                predictions=lambda i=i, case=case: _predictions(case, i),
                 loose=LOOSE,
             )
 

@@ -56,7 +56,9 @@ def test_values(run: ExerciseRun) -> None:
 @weight(2)
 def test_type(run: ExerciseRun) -> None:
     for case, obs in run.each():
-        expect.tensor_like(obs.facts["out"], case.tensors["x"], what="detach_alias(x)", device=case.device)
+        expect.tensor_like(
+            obs.facts["out"], case.tensors["x"], what="detach_alias(x)", device=case.device
+        )
     expect.meta_device(run, ["out"], "detach_alias(x)")
 
 

@@ -3,6 +3,7 @@ feedback that says what was expected, what came back, and the likely mistake."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -55,10 +56,14 @@ def values(
     where: str,
     dtype: torch.dtype,
     numel: int = 1,
-    predictions: list[diagnose.Prediction] = (),  # type: ignore[assignment]
+    predictions: Callable[[], list[diagnose.Prediction]] | None = None,
     loose: float = 1.0,
 ) -> None:
-    """``got`` equals ``expected`` within the dtype's tolerance."""
+    """``got`` equals ``expected`` within the dtype's tolerance.
+
+    ``predictions`` (computed only on a mismatch) gives what classic mistakes
+    would have returned, so the feedback can name the one that matches.
+    """
     if got.shape != expected.shape:
         if got.numel() == expected.numel():
             got = got.reshape(expected.shape)
@@ -73,7 +78,8 @@ def values(
             )
     if diagnose.close(got, expected, dtype, loose):
         return
-    why = diagnose.explain(got, expected, dtype, numel=numel, predictions=predictions)
+    predicted = predictions() if predictions else []
+    why = diagnose.explain(got, expected, dtype, numel=numel, predictions=predicted)
     raise CheckFailed(
         message(
             "values.mismatch", where=where, expected=show.tensor(expected), got=show.tensor(got)

@@ -61,17 +61,39 @@ def use_color() -> bool:
 
 @main.command("check")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("exercises"))
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
-              show_default=True, help="Where hidden inputs and references live.")
+@click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda", "auto"]),
+    default="cpu",
+    show_default=True,
+    help="Where hidden inputs and references live.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--only", multiple=True, metavar="NAME",
-              help="Grade only this exercise (function name); repeatable.")
-@click.option("--seed", type=int, default=None,
-              help="Seed for the hidden inputs (default: a fresh secret seed each run).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
-              help="Seconds each exercise may run [default: 5, 20 on CUDA].")
-@click.option("--memory", type=click.IntRange(min=64), default=1024, show_default=True,
-              help="Megabytes of memory each exercise may use.")
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="NAME",
+    help="Grade only this exercise (function name); repeatable.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed for the hidden inputs (default: a fresh secret seed each run).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds each exercise may run [default: 5, 20 on CUDA].",
+)
+@click.option(
+    "--memory",
+    type=click.IntRange(min=64),
+    default=1024,
+    show_default=True,
+    help="Megabytes of memory each exercise may use.",
+)
 @lang_option
 def check_command(
     path: Path,
@@ -105,3 +127,7 @@ def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
     except KeyError as exc:
         known = ", ".join(ex.name for ex in registry.EXERCISES)
         raise click.UsageError(f"unknown exercise {exc.args[0]} (known: {known})") from None
+
+
+if __name__ == "__main__":
+    main()

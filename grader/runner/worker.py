@@ -25,7 +25,7 @@ import torch
 from grader import registry
 from grader.cases import unpack
 from grader.runner import wire
-from grader.runner.observe import Recorder, is_grad_enabled
+from grader.runner.observe import Recorder
 
 _write = os.write
 _exit = os._exit

@@ -1,0 +1,85 @@
+"""Shared test helpers: build submissions from the reference solutions, run the
+installed ``grade`` command, and grade in-process through the public API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader import registry
+from grader.grading import Settings, grade
+from grader.results import SubmissionResult
+from grader.runner.execute import Limits
+from grader.submission import load_folder
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+
+
+def grade_command() -> str:
+    """The installed ``grade`` console script of this interpreter's environment."""
+    found = Path(sys.executable).parent / "grade"
+    return str(found) if found.exists() else (shutil.which("grade") or "grade")
+
+
+def run_grade(
+    *args: str, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [grade_command(), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def grade_json(*args: str, cwd: Path | None = None) -> dict:
+    proc = run_grade(*args, "--format", "json", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def make_submission(
+    tmp: Path, replace: dict[str, str] | None = None, base: Path = SOLUTIONS
+) -> Path:
+    """A copy of ``base`` (solutions by default) with some files' code replaced."""
+    folder = tmp / "submission"
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(base, folder)
+    for file, code in (replace or {}).items():
+        (folder / file).write_text(textwrap.dedent(code))
+    return folder
+
+
+def grade_folder(
+    folder: Path, *, seed: int = 1234, only: tuple[str, ...] = (), timeout: float = 5.0
+) -> SubmissionResult:
+    """Grade in this process through the public API (the same path the CLI takes)."""
+    exercises = registry.select(only)
+    sub = load_folder(folder, exercises)
+    settings = Settings(seed=seed, limits=Limits(timeout=timeout))
+    (result,) = grade([sub], exercises, settings)
+    return result
+
+
+def by_name(result: SubmissionResult) -> dict:
+    return {ex.name: ex for ex in result.exercises}
+
+
+@pytest.fixture
+def submission(tmp_path: Path):
+    """``submission({"ex01_scalar_grad.py": code})``: solutions with files replaced."""
+
+    def build(replace: dict[str, str] | None = None, base: Path = SOLUTIONS) -> Path:
+        return make_submission(tmp_path, replace, base)
+
+    return build

@@ -1,0 +1,90 @@
+"""The installed ``grade`` command: JSON contract, exit codes, usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import EXERCISES, SOLUTIONS, grade_json, run_grade
+
+from grader import registry
+from grader.cli.main import main
+
+CONTRACT_KEYS = {"name", "score", "max_score", "passed", "feedback"}
+
+
+def test_json_report_contract_on_solutions() -> None:
+    report = grade_json(str(SOLUTIONS))
+    assert set(report) >= {"score", "max_score", "exercises"}
+    assert report["score"] == report["max_score"] == 80.0
+    assert [e["name"] for e in report["exercises"]] == [ex.name for ex in registry.EXERCISES]
+    for entry in report["exercises"]:
+        assert CONTRACT_KEYS <= set(entry)
+        assert isinstance(entry["score"], float) and isinstance(entry["max_score"], float)
+        assert entry["passed"] is True
+        assert {c["name"] for c in entry["checks"]} == {"values", "type", "side_effects"}
+
+
+def test_stubs_score_zero_with_a_line_each_and_exit_zero() -> None:
+    proc = run_grade(str(EXERCISES))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    for ex in registry.EXERCISES:
+        line = next(line for line in lines if ex.name in line and "/10" in line)
+        assert line.startswith("✗") and " 0/10" in line
+    assert "Total: 0/80" in proc.stdout
+    assert "seed" in proc.stdout
+    assert "\x1b[" not in proc.stdout  # no colour when piped
+
+
+def test_seed_reproduces_the_same_report() -> None:
+    a = grade_json(str(EXERCISES), "--seed", "77")
+    b = grade_json(str(EXERCISES), "--seed", "77")
+    assert a["seed"] == b["seed"] == 77
+    assert a["exercises"] == b["exercises"]
+
+
+def test_only_grades_the_named_exercises() -> None:
+    report = grade_json(str(SOLUTIONS), "--only", "detach_alias", "--only", "scalar_grad")
+    assert [e["name"] for e in report["exercises"]] == ["scalar_grad", "detach_alias"]
+    assert report["max_score"] == 20.0
+
+
+def test_missing_file_costs_only_its_exercise(tmp_path: Path) -> None:
+    (tmp_path / "ex08_detach.py").write_text((SOLUTIONS / "ex08_detach.py").read_text())
+    report = grade_json(str(tmp_path))
+    assert report["score"] == 10.0
+    first = report["exercises"][0]
+    assert not first["passed"] and "ex01_scalar_grad.py" in first["feedback"]
+
+
+def test_usage_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    cases = [
+        [str(tmp_path / "nope")],
+        [str(tmp_path)],  # holds none of the exercise files
+        [str(SOLUTIONS), "--only", "no_such_exercise"],
+        [str(SOLUTIONS), "--format", "yaml"],
+    ]
+    for args in cases:
+        proc = run_grade(*args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert proc.stdout == ""
+        assert "Error" in proc.stderr
+
+
+def test_cuda_without_cuda_is_a_usage_error() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        return  # covered by scripts/gpu-check.sh on a GPU machine
+    proc = run_grade(str(SOLUTIONS), "--device", "cuda")
+    assert proc.returncode == 2
+    assert "CUDA" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_runner_json_is_the_only_stdout() -> None:
+    result = CliRunner().invoke(main, [str(SOLUTIONS), "--format", "json", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["score"] == 80.0

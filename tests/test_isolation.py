@@ -1,0 +1,61 @@
+"""A hang or an exit in one exercise costs that exercise only."""
+
+from __future__ import annotations
+
+import time
+
+from conftest import by_name, grade_json
+
+
+def test_hang_in_ex03_and_exit_in_ex05_cost_only_those(submission) -> None:
+    folder = submission(
+        {
+            "ex03_partial_grads.py": """
+                def partial_grads(f, *xs):
+                    while True:
+                        pass
+            """,
+            "ex05_accumulate.py": """
+                import sys
+                def accumulated_grad(f, x, times):
+                    sys.exit(0)
+            """,
+        }
+    )
+    started = time.monotonic()
+    report = grade_json(str(folder), "--timeout", "2")
+    assert time.monotonic() - started < 30
+    results = {e["name"]: e for e in report["exercises"]}
+    assert (
+        results["partial_grads"]["score"] == 0
+        and "timed out" in results["partial_grads"]["feedback"]
+    )
+    assert results["accumulated_grad"]["score"] == 0
+    assert "sys.exit" in results["accumulated_grad"]["feedback"]
+    others = [e for name, e in results.items() if name not in ("partial_grads", "accumulated_grad")]
+    assert len(others) == 6 and all(e["passed"] and e["score"] == 10.0 for e in others)
+    assert report["score"] == 60.0
+
+
+def test_os_exit_and_segfault_are_reported(submission) -> None:
+    from conftest import grade_folder
+
+    folder = submission(
+        {
+            "ex01_scalar_grad.py": """
+                import os
+                def scalar_grad(f, x):
+                    os._exit(3)
+            """,
+            "ex02_vector_grad.py": """
+                import ctypes
+                def vector_grad(f, x):
+                    ctypes.string_at(0)
+            """,
+        }
+    )
+    result = by_name(grade_folder(folder, only=("scalar_grad", "vector_grad")))
+    assert result["scalar_grad"].status == "exited"
+    assert "exit code 3" in result["scalar_grad"].feedback.render()
+    assert result["vector_grad"].status == "crashed"
+    assert "SIGSEGV" in result["vector_grad"].feedback.render()

@@ -37,7 +37,7 @@ def grade_path(
 ) -> None:
     from grader.cli.main import exercise_names
     from grader.grading import Settings, grade
-    from grader.report import json_report, text
+    from grader.report import render
     from grader.submission import SubmissionError, load_folder
 
     exercises = exercise_names(only)
@@ -51,7 +51,4 @@ def grade_path(
         sandbox.limits = default_limits(device, timeout, memory)
         settings = Settings(device=device, seed=seed, limits=sandbox.limits)
         (result,) = grade([submission], exercises, settings, sandbox=sandbox)
-    if fmt == "json":
-        click.echo(json_report.render(result, lang))
-    else:
-        click.echo(text.render(result, lang, color))
+    click.echo(render(fmt, result, lang=lang, color=color))

@@ -14,8 +14,7 @@ import click
 
 from grader import registry
 from grader.messages import LANGUAGES, language_from_env
-
-FORMATS = ("text", "json")
+from grader.report import FORMATS
 
 
 class DefaultGroup(click.Group):
@@ -128,6 +127,16 @@ def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
         known = ", ".join(ex.name for ex in registry.EXERCISES)
         raise click.UsageError(f"unknown exercise {exc.args[0]} (known: {known})") from None
 
+
+def _register_subcommands() -> None:
+    """Commands live in modules named for their audience; each adds its own."""
+    from grader.cli import classroom, study
+
+    classroom.register(main)
+    study.register(main)
+
+
+_register_subcommands()
 
 if __name__ == "__main__":
     main()

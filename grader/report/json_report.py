@@ -38,5 +38,5 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
     }
 
 
-def render(result: SubmissionResult, lang: str = "en") -> str:
+def render(result: SubmissionResult, lang: str = "en", color: bool = False) -> str:
     return json.dumps(as_dict(result, lang), ensure_ascii=False)

@@ -1,0 +1,68 @@
+"""Grading on a GPU. These run only where CUDA is available (scripts/gpu-check.sh);
+every run goes through the installed ``grade`` command, a fresh process each time,
+because a process that has initialised CUDA cannot fork CUDA workers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import EXERCISES, SOLUTIONS, grade_json
+
+pytestmark = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device"),
+]
+
+
+def by_name(report: dict) -> dict:
+    return {e["name"]: e for e in report["exercises"]}
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_solutions_score_full_on_cuda(seed: int) -> None:
+    report = grade_json(str(SOLUTIONS), "--device", "cuda", "--seed", str(seed))
+    assert report["device"] == "cuda"
+    failing = {e["name"]: e["feedback"] for e in report["exercises"] if not e["passed"]}
+    assert not failing
+    assert report["score"] == report["max_score"] == 80.0
+
+
+def test_auto_picks_cuda_and_stubs_score_zero() -> None:
+    report = grade_json(str(EXERCISES), "--device", "auto")
+    assert report["device"] == "cuda"
+    assert report["score"] == 0.0
+
+
+def test_results_moved_to_the_cpu_fail_the_type_check(submission) -> None:
+    folder = submission(
+        {
+            "ex02_vector_grad.py": """
+                def vector_grad(f, x):
+                    x = x.detach().requires_grad_(True)
+                    f(x).sum().backward()
+                    return x.grad.cpu()
+            """,
+            "ex03_partial_grads.py": """
+                import torch
+                def partial_grads(f, *xs):
+                    xs = [x.detach().requires_grad_(True) for x in xs]
+                    gs = torch.autograd.grad(f(*xs).sum(), xs, allow_unused=True)
+                    return tuple(torch.zeros(x.shape, dtype=x.dtype) if g is None else g
+                                 for x, g in zip(xs, gs))
+            """,
+        }
+    )
+    results = by_name(grade_json(str(folder), "--device", "cuda", "--seed", "5"))
+    for name in ("vector_grad", "partial_grads"):
+        checks = {c["name"]: c for c in results[name]["checks"]}
+        assert checks["values"]["passed"], checks["values"]["feedback"]
+        assert not checks["type"]["passed"]
+        assert "cuda" in checks["type"]["feedback"] and "cpu" in checks["type"]["feedback"]
+    assert all(results[n]["passed"] for n in results if n not in ("vector_grad", "partial_grads"))
+
+
+def test_a_hang_on_cuda_costs_only_its_exercise(submission) -> None:
+    folder = submission({"ex08_detach.py": "def detach_alias(x):\n    while True:\n        pass\n"})
+    results = by_name(grade_json(str(folder), "--device", "cuda", "--timeout", "15"))
+    assert "timed out" in results["detach_alias"]["feedback"]
+    assert sum(e["score"] for e in results.values()) == 70.0

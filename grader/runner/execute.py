@@ -24,11 +24,11 @@ from torch import Tensor
 from grader.cases import Case, pack
 from grader.registry import Exercise
 from grader.runner import wire
+from grader.runner.uids import lease_uid
 from grader.runner.worker import worker_main
 from grader.runner.zygote import WorkerHandle, Zygote, close_handle, exit_status, kill_worker
 
 MAX_RESULT_BYTES = 64 << 20
-SANDBOX_UID_BASE = 61000  # workers run as uid/gid BASE + slot when the grader is root
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,6 @@ class Sandbox:
         self.limits = limits
         self._zygote = Zygote(worker_main)
         self._slots = threading.Semaphore(64)
-        self._free_uids = list(range(64))
-        self._uid_lock = threading.Lock()
 
     def close(self) -> None:
         self._zygote.close()
@@ -95,21 +93,17 @@ class Sandbox:
         if job.problem:
             return Outcome("unreadable_file", {"file": job.exercise.file, "why": job.problem})
         with self._slots:
-            slot = self._take_slot()
+            lease = lease_uid() if os.getuid() == 0 else None
             try:
-                return self._run(job, slot)
+                return self._run(job, lease.uid if lease else None)
             finally:
-                with self._uid_lock:
-                    self._free_uids.append(slot)
+                if lease:
+                    lease.release()
 
-    def _take_slot(self) -> int:
-        with self._uid_lock:
-            return self._free_uids.pop()
-
-    def _run(self, job: Job, slot: int) -> Outcome:
+    def _run(self, job: Job, uid: int | None) -> Outcome:
         started = time.monotonic()
         scratch = tempfile.mkdtemp(prefix="grade-")
-        settings = self._settings(scratch, slot, job.cases[0].device if job.cases else "cpu")
+        settings = self._settings(scratch, uid, job.cases[0].device if job.cases else "cpu")
         tensors, metas = pack(job.cases)
         payload = wire.encode(
             tensors,
@@ -136,15 +130,14 @@ class Sandbox:
         outcome.seconds = time.monotonic() - started
         return outcome
 
-    def _settings(self, scratch: str, slot: int, device: str) -> dict[str, Any]:
+    def _settings(self, scratch: str, uid: int | None, device: str) -> dict[str, Any]:
         settings: dict[str, Any] = {
             "scratch": scratch,
             "cpu_seconds": int(self.limits.timeout) + 2,
         }
         if device == "cpu":  # RLIMIT_AS breaks CUDA initialisation: CPU workers only
             settings["address_space"] = _address_space() + (self.limits.memory_mb << 20)
-        if os.getuid() == 0:
-            uid = SANDBOX_UID_BASE + slot
+        if uid is not None:
             settings.update(uid=uid, gid=uid, nproc=64)
             os.chown(scratch, uid, uid)
         return settings

@@ -76,4 +76,82 @@ MESSAGES: dict[str, str] = {
     "report.partial": "partial credit: {checks}",
     "report.total": "Total: {score}/{max_score}  ({seconds} s)",
     "report.seed": "Hidden inputs: seed {seed} on {device} (grade --seed {seed} repeats this run).",
+    # Self-study commands (grade watch, hint, list, init, reset, solution)
+    "title.scalar_grad": "Derivative of a scalar function",
+    "title.vector_grad": "Gradient of a summed vector",
+    "title.partial_grads": "Partial derivatives",
+    "title.evaluate_without_grad": "Switching gradients off",
+    "title.accumulated_grad": "Gradients accumulate",
+    "title.fresh_grads": "Zeroing gradients",
+    "title.gradient_descent": "A manual update loop",
+    "title.detach_alias": "detach() shares storage",
+    "study.exercise": "Exercise {number} · {title}",
+    "study.progress": "{passed}/{total} exercises passed · {score}/{max_score} points",
+    "study.state.passed": "passed",
+    "study.state.failing": "failing",
+    "study.state.not_started": "not started",
+    "study.state.missing": "missing",
+    "study.col.exercise": "exercise",
+    "study.col.state": "state",
+    "study.col.points": "points",
+    "study.not_checked": "Not checked yet.",
+    "study.all_done": "All {total} exercises pass. Well done! To compare with the reference solutions: grade solution NAME",
+    "study.keys": "h hint · r check all again · l list · q quit",
+    "study.keys_manual": "Enter check again · h hint · r check all again · l list · q quit",
+    "study.watching": "Watching {path}: save an exercise file and it is checked again.",
+    "study.waiting_enter": "Manual mode: after saving, press Enter to check {path} again.",
+    "study.checking": "Checking {names} ...",
+    "study.bye": "Stopped watching {path}. Your progress is saved: grade list {path} shows it.",
+    "study.hint_title": "Hint {level}/{count} for {name}:",
+    "study.hint_more": "Still stuck? The next hint: grade hint {name} --level {next}",
+    "study.hint_last": "That was the last hint. Once your code passes, grade solution {name} shows the reference solution.",
+    "study.unknown_exercise": "unknown exercise {name} (known: {known})",
+    "study.level_range": "--level for {name} must be between 1 and {count}",
+    "study.no_folder": "{path} does not exist. To make a fresh copy of the exercises there: grade init {path}",
+    "study.not_folder": "{path} is not a folder",
+    "study.init_exists": "{path} already holds {files}: add --force to overwrite them",
+    "study.init_done": "Wrote {count} exercise files and README.md to {path}. Start with: grade watch {path}",
+    "study.reset_saved": "{file} is a fresh stub again; your version is saved as {saved}.",
+    "study.reset_fresh": "{file} is a fresh stub again (there was nothing of yours to keep).",
+    "study.solution_locked": "{name} does not pass yet ({state}, {score}/{max_score}). Solve it first (grade hint {name} can help), or add --force to see the solution anyway.",
+    "study.solution_confirm": "Your code for {name} may not pass yet. Show the reference solution anyway?",
+    "study.solution_kept": "The solution stays hidden. Keep going!",
+    "study.solution_title": "Reference solution for {name} ({file}):",
+    "study.solution_why": "Why it works:",
+    "study.readme": """# autograd exercises
+
+Eight small exercises on PyTorch's automatic differentiation (torch.autograd).
+Each file explains one idea in its docstring and ends in a function that raises
+NotImplementedError: replace that line with your code. Run these commands from
+this folder:
+
+    grade watch .            check on every save (h hint, r check again, l list, q quit)
+    grade list .             every exercise with its state and points
+    grade hint NAME          a nudge; --level 2 and 3 say more
+    grade reset NAME .       a fresh stub (your version is kept as .bak)
+    grade solution NAME .    the reference solution, once your code passes
+
+Your progress is kept in .grade-progress.json here; graders ignore that file.
+Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
+    # Command-line help (the English must match the help written in the code)
+    "help.grade": "Grade torch.autograd exercises.\n\n\b\ngrade exercises/            grade your work (the default command)\ngrade solutions/ --format json",
+    "help.check": "Grade the exercise files in PATH (default: exercises/).",
+    "help.check.device": "Where hidden inputs and references live.",
+    "help.check.only": "Grade only this exercise (function name); repeatable.",
+    "help.check.seed": "Seed for the hidden inputs (default: a fresh secret seed each run).",
+    "help.check.timeout": "Seconds each exercise may run [default: 5, 20 on CUDA].",
+    "help.check.lang": "Language of feedback (default: from LANG/LC_ALL, else en).",
+    "help.option.memory": "Megabytes of memory each exercise may use.",
+    "help.option.timeout": "Seconds each exercise may run [default: 5].",
+    "help.option.lang": "Language of everything shown (default: from LANG/LC_ALL, else en).",
+    "help.watch": "Check the exercises in PATH (default: exercises/) now and again on every save: a progress bar, the next exercise to fix with its feedback, and keys for a hint (h), checking again (r), the list (l) and quitting (q).",
+    "help.watch.manual": "Check again when you press Enter instead of watching for saves (for network drives, where saves may go unnoticed).",
+    "help.hint": "Show a hint for exercise NAME (a function name such as scalar_grad, or a number): level 1 is a gentle nudge, the last level is nearly the answer.",
+    "help.hint.level": "Which hint to show: 1 is the gentlest.",
+    "help.list": "List every exercise in PATH (default: exercises/) with its state and points. Only files changed since they were last checked are graded again.",
+    "help.init": "Write a fresh copy of the exercises and a short README into TARGET (default: exercises/). Existing files are kept unless you add --force.",
+    "help.init.force": "Overwrite exercise files that already exist in TARGET.",
+    "help.reset": "Put the original stub of exercise NAME back in PATH (default: exercises/); your version is saved beside it as a .bak file.",
+    "help.solution": "Show the reference solution of exercise NAME with a short explanation, once your own code in PATH (default: exercises/) passes.",
+    "help.solution.force": "Show it even though your code does not pass yet (asks first).",
 }

@@ -76,4 +76,81 @@ MESSAGES: dict[str, str] = {
     "report.partial": "部分得分：{checks}",
     "report.total": "总分：{score}/{max_score}（{seconds} 秒）",
     "report.seed": "隐藏输入：随机种子 {seed}，设备 {device}（用 grade --seed {seed} 可以重现这次运行）。",
+    # 自学命令（grade watch、hint、list、init、reset、solution）
+    "title.scalar_grad": "标量函数的导数",
+    "title.vector_grad": "向量求和后的梯度",
+    "title.partial_grads": "偏导数",
+    "title.evaluate_without_grad": "关闭梯度计算",
+    "title.accumulated_grad": "梯度会累加",
+    "title.fresh_grads": "梯度清零",
+    "title.gradient_descent": "手动更新参数",
+    "title.detach_alias": "detach() 共享内存",
+    "study.exercise": "练习 {number} · {title}",
+    "study.progress": "已通过 {passed}/{total} 道练习 · {score}/{max_score} 分",
+    "study.state.passed": "已通过",
+    "study.state.failing": "未通过",
+    "study.state.not_started": "未开始",
+    "study.state.missing": "文件缺失",
+    "study.col.exercise": "练习",
+    "study.col.state": "状态",
+    "study.col.points": "得分",
+    "study.not_checked": "还没有检查。",
+    "study.all_done": "{total} 道练习全部通过，做得好！想和参考答案对照一下：grade solution NAME",
+    "study.keys": "h 提示 · r 全部重新检查 · l 列表 · q 退出",
+    "study.keys_manual": "回车 重新检查 · h 提示 · r 全部重新检查 · l 列表 · q 退出",
+    "study.watching": "正在监视 {path}：保存练习文件后会自动重新检查。",
+    "study.waiting_enter": "手动模式：保存之后按回车，重新检查 {path}。",
+    "study.checking": "正在检查 {names} ……",
+    "study.bye": "已停止监视 {path}。进度已经保存：用 grade list {path} 可以查看。",
+    "study.hint_title": "{name} 的提示 {level}/{count}：",
+    "study.hint_more": "还是没有头绪？下一条提示：grade hint {name} --level {next}",
+    "study.hint_last": "这是最后一条提示。代码通过以后，用 grade solution {name} 可以查看参考答案。",
+    "study.unknown_exercise": "没有名为 {name} 的练习（可选的有：{known}）",
+    "study.level_range": "{name} 的 --level 必须在 1 到 {count} 之间",
+    "study.no_folder": "{path} 不存在。要在那里新建一份练习：grade init {path}",
+    "study.not_folder": "{path} 不是文件夹",
+    "study.init_exists": "{path} 里已经有 {files}：如果要覆盖，请加上 --force",
+    "study.init_done": "已在 {path} 写入 {count} 个练习文件和 README.md。从这里开始：grade watch {path}",
+    "study.reset_saved": "{file} 已恢复为初始版本；你原来的代码保存在 {saved}。",
+    "study.reset_fresh": "{file} 已恢复为初始版本（没有需要保留的代码）。",
+    "study.solution_locked": "{name} 还没有通过（{state}，{score}/{max_score}）。请先完成它（grade hint {name} 可以帮忙），或者加上 --force 直接查看答案。",
+    "study.solution_confirm": "你的 {name} 可能还没有通过。仍然要查看参考答案吗？",
+    "study.solution_kept": "答案先不看，继续加油！",
+    "study.solution_title": "{name} 的参考答案（{file}）：",
+    "study.solution_why": "为什么这样写：",
+    "study.readme": """# autograd 练习
+
+八个关于 PyTorch 自动微分（torch.autograd）的小练习。每个文件在文档字符串里讲解一个
+知识点，最后是一个抛出 NotImplementedError 的函数：把那一行换成你的代码。
+在这个文件夹里运行下面的命令：
+
+    grade watch .            每次保存都自动检查（h 提示，r 重新检查，l 列表，q 退出）
+    grade list .             列出每道练习的状态和得分
+    grade hint NAME          给一点提示；--level 2 和 3 说得更多
+    grade reset NAME .       恢复初始版本（你的代码会另存为 .bak）
+    grade solution NAME .    你的代码通过以后，查看参考答案
+
+学习进度保存在这里的 .grade-progress.json 中，评分时不会读取它。
+任何命令加上 --lang zh 即显示中文，也可以设置 LANG=zh_CN.UTF-8。""",
+    # 命令行帮助
+    "help.grade": "为 torch.autograd 练习评分。\n\n\b\ngrade exercises/            给你的练习评分（默认命令）\ngrade solutions/ --format json",
+    "help.check": "为 PATH（默认：exercises/）中的练习文件评分。",
+    "help.check.device": "隐藏输入和参考结果所在的设备。",
+    "help.check.only": "只评这一道练习（函数名）；可以重复使用。",
+    "help.check.seed": "隐藏输入的随机种子（默认：每次运行随机生成一个不公开的种子）。",
+    "help.check.timeout": "每道练习最多运行的秒数 [默认：5，CUDA 上为 20]。",
+    "help.check.lang": "反馈使用的语言（默认：取自 LANG/LC_ALL，否则为 en）。",
+    "help.option.memory": "每道练习最多可用的内存（MB）。",
+    "help.option.timeout": "每道练习最多运行的秒数 [默认：5]。",
+    "help.option.lang": "显示所用的语言（默认：取自 LANG/LC_ALL，否则为 en）。",
+    "help.watch": "立即检查 PATH（默认：exercises/）中的练习，之后每次保存都再检查一次：显示进度条、下一道要改的练习及其反馈，按键 h 提示、r 重新检查、l 列表、q 退出。",
+    "help.watch.manual": "不监视保存，改为按回车时重新检查（适用于网络盘等察觉不到保存的情况）。",
+    "help.hint": "显示练习 NAME（函数名，如 scalar_grad，或者编号）的提示：第 1 级只是轻轻点拨，最后一级几乎就是答案。",
+    "help.hint.level": "显示第几级提示：1 最含蓄。",
+    "help.list": "列出 PATH（默认：exercises/）中每道练习的状态和得分。只有上次检查之后改动过的文件才会重新评分。",
+    "help.init": "把一份全新的练习和一个简短的 README 写进 TARGET（默认：exercises/）。已有的文件不会被覆盖，除非加上 --force。",
+    "help.init.force": "覆盖 TARGET 中已经存在的练习文件。",
+    "help.reset": "把 PATH（默认：exercises/）中练习 NAME 恢复为初始版本；你的代码会另存在旁边的 .bak 文件里。",
+    "help.solution": "你在 PATH（默认：exercises/）中的代码通过以后，显示练习 NAME 的参考答案和简短讲解。",
+    "help.solution.force": "即使你的代码还没有通过也显示（会先确认）。",
 }

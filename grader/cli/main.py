@@ -25,7 +25,7 @@ class DefaultGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = [self.default_command, *args]
-        elif not args:
+        elif not args and not ctx.resilient_parsing:  # completing `grade <TAB>`: commands
             args = [self.default_command]
         return super().parse_args(ctx, args)
 

@@ -1,0 +1,77 @@
+"""Modules a worker imports for the learner before it gives up its privileges.
+
+When the grader runs as root, workers switch to an unprivileged user, who may not
+be able to read the Python installation (e.g. one under /root). Modules that the
+zygote has not imported would then fail to import. Before the switch, the worker
+imports, as the grader, the modules the learner's source names from an allowlist
+of trusted packages, and torch._dynamo when the source uses torch.func or
+torch.compile (they import it on first use; it costs about a second, so only
+sources that need it pay for it).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+
+ALLOWED_ROOTS = frozenset(
+    {
+        "torch",
+        "numpy",
+        "math",
+        "cmath",
+        "functools",
+        "itertools",
+        "collections",
+        "typing",
+        "statistics",
+        "fractions",
+        "decimal",
+        "copy",
+        "operator",
+        "random",
+        "dataclasses",
+        "contextlib",
+        "warnings",
+        "functorch",
+    }
+)
+NEEDS_DYNAMO = frozenset(
+    {"func", "functorch", "compile", "vmap", "jacrev", "jacfwd", "hessian", "grad_and_value"}
+)
+
+
+def modules_for(source: str) -> list[str]:
+    """Allowlisted modules that ``source`` imports, plus torch._dynamo if needed."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    found: list[str] = []
+    dynamo = False
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Attribute) and node.attr in NEEDS_DYNAMO:
+            dynamo = True
+        elif isinstance(node, ast.Name) and node.id in NEEDS_DYNAMO:
+            dynamo = True
+        for name in names:
+            if name.split(".")[0] in ALLOWED_ROOTS:
+                found.append(name)
+            if any(part in NEEDS_DYNAMO for part in name.split(".")):
+                dynamo = True
+    if dynamo:
+        found.append("torch._dynamo")
+    return found
+
+
+def preload(source: str) -> None:
+    for name in modules_for(source):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass  # not a module (e.g. ``from torch import zeros``) or not installed

@@ -12,6 +12,7 @@ after ``setsid``) are re-parented to it, and it kills them.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import os
 import select
@@ -22,19 +23,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+_PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
 _MAX_MSG = 4096
+_SWEEP = 0.05  # seconds between sweeps for re-parented leftovers
 
 
-def _set_subreaper() -> None:
+def _prctl(option: int, value: int) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        libc.prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # not Linux: leftovers are still killed by process group
 
 
-def _children_of(pid: int) -> list[int]:
+def _quiet_stdio() -> None:
+    """The zygote never prints; its workers cannot reach the grader's stdout through it."""
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def children_of(pid: int) -> list[int]:
     """Direct children of ``pid`` (Linux /proc), or [] where unsupported."""
     found: list[int] = []
     try:
@@ -71,6 +82,9 @@ class Zygote:
         pid = os.fork()
         if pid == 0:  # the zygote
             parent_sock.close()
+            # Workers' garbage collections must not touch (and so copy) the
+            # zygote's objects: freezing them keeps those pages shared.
+            gc.freeze()
             code = 0
             try:
                 _serve(child_sock, worker_main)
@@ -134,7 +148,9 @@ def exit_status(handle: WorkerHandle, timeout: float = 5.0) -> int | None:
 
 def _serve(sock: socket.socket, worker_main: WorkerMain) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _set_subreaper()
+    _quiet_stdio()
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(_PR_SET_DUMPABLE, 0)  # same-uid workers cannot ptrace it or read its memory
     status_fds: dict[int, int] = {}  # worker pid -> status pipe
     last_sweep = 0.0
     open_ = True
@@ -159,12 +175,12 @@ def _serve(sock: socket.socket, worker_main: WorkerMain) -> None:
                 _fork_worker(sock, json.loads(msg), fds, status_fds, worker_main)
         _reap(status_fds)
         now = time.monotonic()
-        if now - last_sweep > 0.2 or not open_:
+        if now - last_sweep > _SWEEP or not open_:
             _sweep_orphans(status_fds)
             last_sweep = now
     # Every worker has ended: kill whatever is left below us, then go.
     for _ in range(50):
-        kids = _children_of(os.getpid())
+        kids = children_of(os.getpid())
         if not kids:
             break
         for kid in kids:
@@ -218,7 +234,7 @@ def _reap(status_fds: dict[int, int]) -> None:
 
 def _sweep_orphans(status_fds: dict[int, int]) -> None:
     """Kill children of the zygote that are not workers: re-parented leftovers."""
-    for kid in _children_of(os.getpid()):
+    for kid in children_of(os.getpid()):
         if kid not in status_fds:
             _kill(kid)
 

@@ -15,6 +15,7 @@ from grader.messages import en, zh
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "zh": zh.MESSAGES}
 LANGUAGES = tuple(CATALOGUES)
+SENTENCE_GAP = {"zh": ""}  # Chinese runs sentences on without a space; others use " "
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Feedback:
         template = catalogue.get(self.key) or en.MESSAGES[self.key]
         text = template.format(**self.params)
         for extra in self.then:
-            text += " " + extra.render(lang)
+            text += SENTENCE_GAP.get(lang, " ") + extra.render(lang)
         return text
 
     def plus(self, *extra: Feedback) -> Feedback:

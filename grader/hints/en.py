@@ -1,0 +1,55 @@
+"""English hints (gentlest first) and the explanations shown with each solution."""
+
+HINTS: dict[str, tuple[str, ...]] = {
+    "scalar_grad": (
+        "Autograd only follows tensors that require grad, and the x you are given does not. Which tensor do you need autograd to watch, and where does PyTorch leave the derivative once it has computed it?",
+        "Make a leaf that autograd tracks with x.detach().requires_grad_(True), call f on that leaf (not on x), and call backward() on the result.",
+        "After y = f(leaf) and y.backward(), the derivative is in leaf.grad. Return it: it already has x's dtype and device, and a leaf's .grad does not require grad itself.",
+    ),
+    "vector_grad": (
+        "backward() with no argument only works on a single number, but f(x) may hold many. How do you turn many outputs into one, so that each element of x still gets its own derivative?",
+        "Add the outputs up: f(leaf).sum() is a scalar, and its gradient with respect to the leaf has one entry per element, in the shape of x.",
+        "leaf = x.detach().requires_grad_(True); f(leaf).sum().backward(); return leaf.grad. Do not use .mean(): it divides every entry by the number of elements.",
+    ),
+    "partial_grads": (
+        "Each input needs its own leaf that requires grad; one backward pass then gives every leaf its partial derivative. An input that f never uses has a derivative of zero everywhere, which is not the same as having no gradient.",
+        "torch.autograd.grad(y, leaves, allow_unused=True) returns one gradient per leaf, with None for a leaf that f did not use. y must be a scalar: take f(*leaves).sum().",
+        "Turn every None into torch.zeros_like(leaf) and return a tuple in the order of the inputs. Broadcasting needs no extra work: autograd sums each gradient back to its input's shape.",
+    ),
+    "evaluate_without_grad": (
+        "Here you only want the value, with no graph behind it. PyTorch has a mode in which nothing is recorded: turn it on just around the call to f, and make sure the caller finds the mode as it was.",
+        "torch.no_grad() works as a with block and as a decorator; both switch recording off and restore the previous mode on the way out. Leave x.requires_grad alone.",
+        "Call f(x) inside `with torch.no_grad():` and return the result. torch.set_grad_enabled(False) on its own would leave recording off for the caller, and detaching afterwards is too late: the graph was already built.",
+    ),
+    "accumulated_grad": (
+        "This time you want gradients to pile up, which is what backward does by default. Think about what you must not do between the calls, and what was already in x.grad before you started.",
+        "x is already a leaf that requires grad: use it as it is, with no detach and no clearing. Loop `times` times, building f(x).sum() anew each round and calling backward() on it.",
+        "for _ in range(times): f(x).sum().backward(), then return x.grad. Whatever gradient x held before the call stays in the total.",
+    ),
+    "fresh_grads": (
+        "Each function needs a clean start: what the previous backward left behind must be gone before the next one. Keep in mind that x.grad is one tensor that PyTorch reuses from call to call.",
+        "Before each backward(), clear the gradient: x.grad = None, or x.grad.zero_() when it is not None. After backward(), keep a copy of x.grad rather than x.grad itself.",
+        "Loop over fs: clear x.grad, call f(x).sum().backward(), append x.grad.clone() to a list. Return the list.",
+    ),
+    "gradient_descent": (
+        "Every step has four parts: forget the old gradients, compute the loss, run backward, and move each parameter a little against its own gradient. The move must change the very tensors you were given, and autograd must not record it.",
+        "The loss is f(*params).mean(). Set p.grad = None for every parameter before backward(). Do the update inside torch.no_grad() with an in-place operation such as -=, so each parameter stays the same tensor object.",
+        "Each step: clear every p.grad; f(*params).mean().backward(); then with torch.no_grad(): for p in params: p -= lr * p.grad. Return params. Check that each parameter moves by its own gradient from its own value.",
+    ),
+    "detach_alias": (
+        "You need a second handle on the same memory, one that autograd does not track. A copy will not do: a copy has memory of its own, so a write to one no longer shows in the other.",
+        "A single tensor method does exactly this: it returns a tensor outside the graph that shares x's storage. clone() copies, and requires_grad_(False) would change x itself.",
+        "Return x.detach(). x keeps requiring grad, and the result has no grad_fn.",
+    ),
+}
+
+EXPLANATIONS: dict[str, str] = {
+    "scalar_grad": "The input arrives without requires_grad, so the solution makes a new leaf from it. Calling f on that leaf records a graph; backward() walks it from the scalar result back to the leaf and stores the derivative in leaf.grad. The leaf shares x's dtype and device, so its gradient does too.",
+    "vector_grad": "backward() needs one number to start from. Summing gives it one, and because d(sum)/d(x_i) adds up the derivatives of every output that depends on x_i, the gradient keeps x's shape with one entry per element.",
+    "partial_grads": "torch.autograd.grad returns the gradients instead of storing them in .grad, one per leaf, in order. allow_unused=True lets it return None for an input that f ignores; the derivative of a function that does not depend on an input is zero, so None becomes zeros of that input's shape, dtype and device.",
+    "evaluate_without_grad": "Inside a torch.no_grad() block no operation is recorded, so the result has no grad_fn and does not require grad, whatever x and the weights require. Leaving the block restores the mode that was active before, which is why the caller's grad mode is untouched.",
+    "accumulated_grad": "backward() adds its result to .grad instead of replacing it. Calling it `times` times on the same leaf, without clearing anything, leaves the earlier gradient plus `times` times the new one in x.grad.",
+    "fresh_grads": "Clearing x.grad before each backward() gives every function its own gradient. x.grad is a single tensor that zero_() empties in place, so each gradient is stored as a clone(): otherwise every entry of the list would be the same tensor and show only the last value.",
+    "gradient_descent": "Each step clears the gradients (including any stale ones), computes the mean loss, runs backward() and then moves every parameter against its own gradient. The update runs under torch.no_grad(), so it is not recorded, and -= changes the tensors in place, so the caller's parameters stay leaves that require grad.",
+    "detach_alias": "detach() returns a tensor that is cut off from the graph (no grad_fn, requires_grad False) but looks at x's memory: a write to either shows in both. It leaves x itself unchanged, still requiring grad.",
+}

@@ -1,0 +1,55 @@
+"""中文提示（由浅入深）以及展示参考答案时附带的讲解。"""
+
+HINTS: dict[str, tuple[str, ...]] = {
+    "scalar_grad": (
+        "autograd 只跟踪需要梯度的张量，而传进来的 x 并不需要梯度。想一想：要让 autograd 盯住哪个张量？算出导数之后，PyTorch 把它放在哪里？",
+        "用 x.detach().requires_grad_(True) 做一个会被跟踪的叶子，对这个叶子（而不是 x）调用 f，再对结果调用 backward()。",
+        "y = f(leaf)、y.backward() 之后，导数就在 leaf.grad 里。直接返回它：它的 dtype 和 device 已经与 x 相同，而且叶子的 .grad 本身不需要梯度。",
+    ),
+    "vector_grad": (
+        "不带参数的 backward() 只能从一个数出发，而 f(x) 可能有很多个元素。怎样把很多输出变成一个数，同时让 x 的每个元素仍然得到各自的导数？",
+        "把输出加起来：f(leaf).sum() 是标量，它对叶子的梯度每个元素一项，形状与 x 相同。",
+        "leaf = x.detach().requires_grad_(True)；f(leaf).sum().backward()；返回 leaf.grad。不要用 .mean()：那样每一项都会被除以元素个数。",
+    ),
+    "partial_grads": (
+        "每个输入都需要一个自己的、需要梯度的叶子；一次反向传播就能给每个叶子算出它的偏导数。f 没用到的输入，导数处处为零——这和“没有梯度”不是一回事。",
+        "torch.autograd.grad(y, leaves, allow_unused=True) 为每个叶子返回一个梯度，f 没用到的叶子对应 None。y 必须是标量：取 f(*leaves).sum()。",
+        "把每个 None 换成 torch.zeros_like(leaf)，按输入的顺序返回一个元组。广播不用额外处理：autograd 会把每个梯度求和还原成对应输入的形状。",
+    ),
+    "evaluate_without_grad": (
+        "这里只要数值，不要背后的计算图。PyTorch 有一种什么都不记录的模式：只在调用 f 的时候打开它，并保证调用者拿回原来的模式。",
+        "torch.no_grad() 既可以写成 with 语句块，也可以当装饰器用；两种写法都会关闭记录，并在离开时恢复原来的模式。不要去改 x.requires_grad。",
+        "在 `with torch.no_grad():` 里调用 f(x) 并返回结果。单独调用 torch.set_grad_enabled(False) 会让调用者那边也一直关着记录；事后再 detach 也来不及了：计算图已经建好了。",
+    ),
+    "accumulated_grad": (
+        "这一次就是要让梯度累加起来，而 backward 默认就是这么做的。想想两次调用之间不能做什么，以及开始之前 x.grad 里已经有什么。",
+        "x 已经是需要梯度的叶子：直接用它，不要 detach，也不要清空。循环 times 次，每次重新算 f(x).sum() 并对它调用 backward()。",
+        "for _ in range(times): f(x).sum().backward()，然后返回 x.grad。调用前 x 已有的梯度会留在总和里。",
+    ),
+    "fresh_grads": (
+        "每个函数都要从干净的状态开始：上一次 backward 留下的东西，必须在下一次之前清掉。还要记住，x.grad 是 PyTorch 反复使用的同一个张量。",
+        "每次 backward() 之前清空梯度：x.grad = None，或者在它不是 None 时调用 x.grad.zero_()。backward() 之后保存 x.grad 的副本，而不是 x.grad 本身。",
+        "遍历 fs：清空 x.grad，调用 f(x).sum().backward()，把 x.grad.clone() 加进列表。最后返回这个列表。",
+    ),
+    "gradient_descent": (
+        "每一步分四件事：忘掉旧梯度、计算损失、反向传播、让每个参数沿它自己梯度的反方向挪一小步。挪动必须作用在传进来的那些张量本身上，而且不能被 autograd 记录。",
+        "损失是 f(*params).mean()。backward() 之前把每个参数的 p.grad 设为 None。在 torch.no_grad() 里用 -= 这样的原地操作更新，这样每个参数还是原来那个张量对象。",
+        "每一步：清空所有 p.grad；f(*params).mean().backward()；然后 with torch.no_grad(): for p in params: p -= lr * p.grad。最后返回 params。检查每个参数都是从自己的值出发、按自己的梯度移动。",
+    ),
+    "detach_alias": (
+        "你需要同一块内存的另一个“把手”，而且 autograd 不跟踪它。复制是不行的：副本有自己的内存，改其中一个，另一个就看不到了。",
+        "正好有一个张量方法做这件事：它返回一个脱离计算图、但与 x 共享存储的张量。clone() 会复制，requires_grad_(False) 则会改掉 x 本身。",
+        "返回 x.detach()。x 仍然需要梯度，结果没有 grad_fn。",
+    ),
+}
+
+EXPLANATIONS: dict[str, str] = {
+    "scalar_grad": "传进来的输入不需要梯度，所以答案先用它做一个新的叶子。对叶子调用 f 会记录计算图；backward() 从标量结果沿图反向走回叶子，把导数存进 leaf.grad。叶子的 dtype 和 device 与 x 相同，它的梯度也一样。",
+    "vector_grad": "backward() 需要从一个数出发，求和正好给出这个数。d(总和)/d(x_i) 会把所有依赖 x_i 的输出的导数加起来，所以梯度保持 x 的形状，每个元素一项。",
+    "partial_grads": "torch.autograd.grad 直接返回梯度（按叶子的顺序，每个叶子一个），而不是存进 .grad。allow_unused=True 允许它对 f 没用到的输入返回 None；函数不依赖某个输入时，对它的导数就是零，所以把 None 换成与该输入形状、dtype、device 相同的全零张量。",
+    "evaluate_without_grad": "在 torch.no_grad() 语句块里，任何运算都不会被记录，所以无论 x 和权重是否需要梯度，结果都没有 grad_fn，也不需要梯度。离开语句块时会恢复之前的模式，因此调用者的梯度模式不受影响。",
+    "accumulated_grad": "backward() 会把结果加到 .grad 上，而不是替换它。对同一个叶子调用 times 次、中间什么都不清空，x.grad 里就是原有梯度加上 times 倍的新梯度。",
+    "fresh_grads": "每次 backward() 之前清空 x.grad，每个函数就得到只属于自己的梯度。x.grad 是同一个张量，zero_() 会原地清零，所以每个梯度都用 clone() 保存副本；否则列表里每一项都是同一个张量，只能看到最后的值。",
+    "gradient_descent": "每一步先清空梯度（包括遗留的旧梯度），计算平均损失，调用 backward()，再让每个参数沿它自己梯度的反方向移动。更新放在 torch.no_grad() 里，不会被记录；-= 原地修改张量，所以调用者的参数仍然是需要梯度的叶子。",
+    "detach_alias": "detach() 返回一个脱离计算图的张量（没有 grad_fn，requires_grad 为 False），但它指向 x 的内存：改任何一个，两边都会变。x 本身不受影响，仍然需要梯度。",
+}

@@ -1,0 +1,135 @@
+"""Every word a learner reads exists in English and Simplified Chinese, and the
+language follows --lang, then LC_ALL / LC_MESSAGES / LANG, else English."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import subprocess
+
+import click
+import pytest
+from conftest import EXERCISES, grade_command
+
+from grader import registry
+from grader.cli.main import main
+from grader.cli.study import help_key
+from grader.hints import EXPLANATIONS, HINTS
+from grader.messages import CATALOGUES, language_from_env, message, text
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+BUILT_IN = {"help", "version"}  # click's own options
+
+
+@pytest.mark.parametrize(
+    ("environ", "lang"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "zh"),
+        ({"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),
+        ({"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"LC_MESSAGES": "zh_CN", "LANG": "C"}, "zh"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LANG": "C"}, "en"),
+        ({}, "en"),
+    ],
+)
+def test_language_from_environment(environ: dict[str, str], lang: str) -> None:
+    assert language_from_env(environ) == lang
+
+
+def test_chinese_catalogues_are_written_in_chinese() -> None:
+    for key, template in CATALOGUES["zh"].items():
+        assert HAN.search(template), key
+    for name in HINTS["zh"]:
+        assert all(HAN.search(h) for h in HINTS["zh"][name]), name
+        assert HAN.search(EXPLANATIONS["zh"][name]), name
+
+
+def test_every_stub_docstring_is_bilingual() -> None:
+    for ex in registry.EXERCISES:
+        doc = (EXERCISES / ex.file).read_text().split('"""')[1]
+        assert HAN.search(doc), ex.file
+        assert re.search(r"Your task", doc), ex.file
+
+
+def test_titles_match_the_registry() -> None:
+    for ex in registry.EXERCISES:
+        assert text(f"title.{ex.name}", "en") == ex.title
+        assert HAN.search(text(f"title.{ex.name}", "zh"))
+
+
+def _commands() -> list[tuple[str, click.Command]]:
+    return sorted(main.commands.items())
+
+
+def test_every_command_and_option_has_help_in_both_languages() -> None:
+    """In English the catalogue holds the help written in the code, so the Chinese
+    translates what English readers see (and a changed help text fails here)."""
+    lang = language_from_env()  # the language the help of this process was put in
+    assert inspect.cleandoc(main.help or "") == text("help.grade", lang)
+    for name, command in _commands():
+        key = help_key(name)
+        assert key is not None, f"help.{name} is missing from the catalogues"
+        assert inspect.cleandoc(command.help or "") == text(key, lang), key
+        assert HAN.search(text(key, "zh")), key
+        for param in command.params:
+            if not isinstance(param, click.Option) or not param.help or param.name in BUILT_IN:
+                continue
+            key = help_key(name, param.name)
+            assert key is not None, f"help.{name}.{param.name} is missing from the catalogues"
+            assert param.help == text(key, lang), key
+            assert HAN.search(text(key, "zh")), key
+
+
+def _grade(*args: str, env_lang: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANG")}
+    env["LANG"] = env_lang
+    return subprocess.run(
+        [grade_command(), *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_help_follows_the_environment_language() -> None:
+    zh = _grade("watch", "--help", env_lang="zh_CN.UTF-8")
+    assert zh.returncode == 0, zh.stderr
+    assert text("help.watch.manual", "zh")[:20] in zh.stdout
+    assert "进度条" in zh.stdout
+    top = _grade("--help", env_lang="zh_CN.UTF-8")
+    assert "为 torch.autograd 练习评分" in top.stdout
+    en = _grade("watch", "--help", env_lang="en_US.UTF-8")
+    assert "progress bar" in en.stdout
+    assert not HAN.search(en.stdout)
+
+
+FAILING_ACCUMULATE = """\
+def accumulated_grad(f, x, times):
+    for _ in range(times):
+        x.grad = None
+        f(x).sum().backward()
+    return x.grad
+"""
+
+
+def test_feedback_for_a_failing_exercise_in_each_language(submission) -> None:
+    folder = submission({"ex05_accumulate.py": FAILING_ACCUMULATE})
+    args = (str(folder), "--only", "accumulated_grad", "--seed", "5")
+    zh = _grade(*args, "--lang", "zh", env_lang="en_US.UTF-8")
+    assert zh.returncode == 0, zh.stderr
+    assert "总分" in zh.stdout and "隐藏输入" in zh.stdout
+    feedback = [line for line in _exercise_lines(zh.stdout) if line.startswith("    ")]
+    assert feedback and all(HAN.search(line) for line in feedback), zh.stdout
+    en = _grade(*args, "--lang", "en", env_lang="zh_CN.UTF-8")  # the flag wins
+    assert "Total:" in en.stdout and not HAN.search(en.stdout)
+    assert len(_exercise_lines(en.stdout)) == len(_exercise_lines(zh.stdout))
+    assert "\x1b[" not in zh.stdout + en.stdout  # piped: no colour
+
+
+def _exercise_lines(report: str) -> list[str]:
+    return [line for line in report.splitlines() if line.startswith(("✓", "✗", "    "))]
+
+
+def test_chinese_sentences_follow_each_other_without_a_space() -> None:
+    said = message("diag.sign").plus(message("diag.not_finite"))
+    assert said.render("zh") == text("diag.sign", "zh") + text("diag.not_finite", "zh")
+    assert said.render("en") == text("diag.sign", "en") + " " + text("diag.not_finite", "en")

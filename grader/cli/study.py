@@ -71,6 +71,10 @@ def resolve_exercise(name: str, lang: str) -> Exercise:
         ) from None
 
 
+def cannot_write(path: Path, exc: OSError, lang: str) -> str:
+    return text("study.cannot_write", lang, path=path, why=exc.strerror or exc)
+
+
 def require_folder(path: Path, lang: str) -> None:
     if not path.exists():
         raise click.UsageError(text("study.no_folder", lang, path=path))
@@ -182,6 +186,8 @@ def init_exercises(*, target: Path, force: bool, lang: str) -> None:
     except WouldOverwrite as exc:
         shown = ", ".join(exc.files[:3]) + (", ..." if len(exc.files) > 3 else "")
         raise click.UsageError(text("study.init_exists", lang, path=target, files=shown)) from None
+    except OSError as exc:
+        raise click.UsageError(cannot_write(target, exc, lang)) from None
     click.echo(text("study.init_done", lang, count=len(written) - 1, path=target))
 
 
@@ -200,7 +206,10 @@ def reset_one(*, exercise: Exercise, path: Path, lang: str) -> None:
     from grader.study.files import reset_exercise
     from grader.study.folder import LearnerFolder
 
-    saved = reset_exercise(path, exercise)
+    try:
+        saved = reset_exercise(path, exercise)
+    except OSError as exc:
+        raise click.UsageError(cannot_write(path / exercise.file, exc, lang)) from None
     LearnerFolder(path).forget(exercise)
     if saved is None:
         click.echo(text("study.reset_fresh", lang, file=path / exercise.file))

@@ -115,6 +115,7 @@ MESSAGES: dict[str, str] = {
     "study.reset_fresh": "{file} is a fresh stub again (there was nothing of yours to keep).",
     "study.solution_locked": "{name} does not pass yet ({state}, {score}/{max_score}). Solve it first (grade hint {name} can help), or add --force to see the solution anyway.",
     "study.solution_confirm": "Your code for {name} may not pass yet. Show the reference solution anyway?",
+    "study.cannot_write": "cannot write {path}: {why}",
     "study.solution_kept": "The solution stays hidden. Keep going!",
     "study.solution_title": "Reference solution for {name} ({file}):",
     "study.solution_why": "Why it works:",

@@ -115,6 +115,7 @@ MESSAGES: dict[str, str] = {
     "study.reset_fresh": "{file} 已恢复为初始版本（没有需要保留的代码）。",
     "study.solution_locked": "{name} 还没有通过（{state}，{score}/{max_score}）。请先完成它（grade hint {name} 可以帮忙），或者加上 --force 直接查看答案。",
     "study.solution_confirm": "你的 {name} 可能还没有通过。仍然要查看参考答案吗？",
+    "study.cannot_write": "无法写入 {path}：{why}",
     "study.solution_kept": "答案先不看，继续加油！",
     "study.solution_title": "{name} 的参考答案（{file}）：",
     "study.solution_why": "为什么这样写：",

@@ -32,6 +32,36 @@ class Submission:
     sources: dict[str, Source] = field(default_factory=dict)  # by exercise file name
 
 
+def load(path: Path, exercises: tuple[Exercise, ...], *, sid: str | None = None) -> Submission:
+    """A folder of ``exNN_*.py`` files, a notebook (``.ipynb``), or a folder holding one
+    notebook and no exercise files. Notebooks are read, never run
+    (``grader/classroom/notebook.py``)."""
+    from grader.classroom.notebook import load_notebook
+    from grader.registry import EXERCISES
+
+    if path.is_dir():
+        if any((path / ex.file).is_symlink() or (path / ex.file).exists() for ex in EXERCISES):
+            return load_folder(path, exercises, sid=sid)
+        notebooks = sorted(p for p in path.glob("*.ipynb") if not p.name.startswith("."))
+        if len(notebooks) > 1:
+            names = ", ".join(p.name for p in notebooks[:4])
+            raise SubmissionError(
+                f"{path} holds several notebooks ({names}): name the one to grade"
+            )
+        if notebooks:
+            sid = sid or path.name or str(path)
+            return load_notebook(notebooks[0], exercises, sid=sid, root=path.resolve())
+        names = ", ".join(ex.file for ex in exercises[:3])
+        raise SubmissionError(
+            f"{path} holds none of the exercise files ({names}, ...) and no notebook (.ipynb)"
+        )
+    if path.suffix == ".ipynb":
+        return load_notebook(path, exercises, sid=sid)
+    if path.exists():
+        raise SubmissionError(f"{path} is neither a folder nor a notebook (.ipynb)")
+    return load_folder(path, exercises, sid=sid)  # says that it does not exist
+
+
 def load_folder(
     path: Path, exercises: tuple[Exercise, ...], *, sid: str | None = None
 ) -> Submission:

@@ -38,11 +38,11 @@ def grade_path(
     from grader.cli.main import exercise_names
     from grader.grading import Settings, grade
     from grader.report import render
-    from grader.submission import SubmissionError, load_folder
+    from grader.submission import SubmissionError, load
 
     exercises = exercise_names(only)
     try:
-        submission = load_folder(path, exercises)
+        submission = load(path, exercises)
     except SubmissionError as exc:
         raise click.UsageError(str(exc)) from None
     # The zygote forks before CUDA is touched and before any hidden input exists.

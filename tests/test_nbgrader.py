@@ -1,0 +1,204 @@
+"""The nbgrader round trip with the real nbgrader CLI on a real course directory:
+generate -> generate_assignment -> learners fill in -> collect -> validate ->
+out-of-kernel autograde -> generate_feedback -> export."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import SOLUTIONS, run_grade
+from nbgrader.api import Gradebook
+
+from grader import registry
+from grader.classroom.nbgrader_autograde import CourseError, autograde_course
+from grader.grading import Settings
+from grader.messages import text
+
+ASSIGNMENT = "autograd"
+NOTEBOOK = "autograd.ipynb"
+PATCH = (
+    "def scalar_grad(f, x):\n"
+    "    raise NotImplementedError()\n"
+    "\n"
+    "# Make every in-kernel check report full marks.\n"
+    "import grader.classroom.kernel as _kernel\n"
+    "_kernel.check = lambda name, fn, **kw: 10.0\n"
+)
+WRONG = {
+    "scalar_grad": "def scalar_grad(f, x):\n    return f(x)  # the value, not the derivative\n",
+    "accumulated_grad": (
+        "def accumulated_grad(f, x, times):\n"
+        "    x.grad = None  # drops the gradient x already held\n"
+        "    for _ in range(times):\n"
+        "        f(x).sum().backward()\n"
+        "    return x.grad\n"
+    ),
+}
+
+
+def nbgrader_env(course: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["JUPYTER_RUNTIME_DIR"] = str(course / ".runtime")
+    return env
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    """The real nbgrader command line, run in the course directory."""
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=nbgrader_env(course),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def fill_in(released: dict, answers: dict[str, str]) -> dict:
+    """What a learner saves: the released notebook with some solution cells written."""
+    notebook = json.loads(json.dumps(released))
+    for cell in notebook["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell["source"] = answers[grade_id]
+    return notebook
+
+
+def collect(course: Path, student: str, notebook: dict) -> None:
+    """What ``nbgrader collect`` leaves: submitted/STUDENT/ASSIGNMENT/ with a timestamp."""
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text(json.dumps(notebook))
+    (folder / "timestamp.txt").write_text("2025-03-01 09:00:00.000000 UTC")
+
+
+def gradebook_scores(course: Path) -> dict[str, dict[str, float]]:
+    """student -> test cell -> auto score, read through nbgrader's API."""
+    scores: dict[str, dict[str, float]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in ("alice", "bob", "mallory", "carol"):
+            nb = gb.find_submission_notebook("autograd", ASSIGNMENT, student)
+            scores[student] = {g.name: g.auto_score for g in nb.grades}
+    return scores
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A course with the assignment released and four learners' submissions collected."""
+    course = tmp_path_factory.mktemp("course")
+    proc = run_grade("nbgrader", "generate", str(course))
+    assert proc.returncode == 0, proc.stderr
+    proc = nbgrader(course, "generate_assignment", ASSIGNMENT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    released = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text())
+    reference = {ex.name: (SOLUTIONS / ex.file).read_text() for ex in registry.EXERCISES}
+    collect(course, "alice", fill_in(released, reference))
+    collect(course, "bob", fill_in(released, {**reference, **WRONG}))
+    collect(course, "mallory", fill_in(released, {**reference, "scalar_grad": PATCH}))
+    collect(course, "carol", released)  # handed in untouched
+    return course
+
+
+def test_the_source_notebook_teaches_and_tests_every_exercise(course: Path) -> None:
+    source = nbformat.read(course / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    nbformat.validate(source)
+    tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert [c.metadata.nbgrader.points for c in tests] == [ex.points for ex in registry.EXERCISES]
+    for ex in registry.EXERCISES:
+        (solution,) = [c for c in source.cells if c.metadata.nbgrader.get("grade_id") == ex.name]
+        assert "### BEGIN SOLUTION" in solution.source and "### END SOLUTION" in solution.source
+        assert solution.source.startswith(f"def {ex.name}(")
+    text = "\n".join(c.source for c in source.cells if c.cell_type == "markdown")
+    assert "练习 3 · 偏导数" in text and "Exercise 3 · Partial derivatives" in text
+
+    released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    stubs = [c.source for c in released.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(stubs) == len(registry.EXERCISES)
+    assert all("raise NotImplementedError()" in s and "BEGIN SOLUTION" not in s for s in stubs)
+    assert not any("x.detach().requires_grad_(True)" in s for s in stubs)
+
+
+def test_generate_refuses_to_overwrite_without_force(course: Path) -> None:
+    proc = run_grade("nbgrader", "generate", str(course))
+    assert proc.returncode == 2
+    assert "--force" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_in_kernel_test_cells_pass_a_correct_notebook_and_are_fooled_by_a_patch(
+    course: Path,
+) -> None:
+    # Two kernels at once: validate alice's notebook while nbgrader autogrades mallory's.
+    validate = subprocess.Popen(
+        [sys.executable, "-m", "nbgrader", "validate", f"submitted/alice/{ASSIGNMENT}/{NOTEBOOK}"],
+        cwd=course,
+        env=nbgrader_env(course),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    proc = nbgrader(course, "autograde", ASSIGNMENT, "--student", "mallory")
+    said, _ = validate.communicate(timeout=300)
+    assert "Success! Your notebook passes all the tests." in said, said
+    # nbgrader's own autograde runs the notebook in a kernel, where the patched
+    # checker earns full marks: in-kernel test cells are feedback, not proof.
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_submission(ASSIGNMENT, "mallory").score == 80
+
+
+def test_out_of_kernel_grades_reach_nbgrader_feedback_and_export(course: Path) -> None:
+    # The out-of-kernel grader is not fooled.
+    proc = run_grade("nbgrader", "autograde", str(course), "--seed", "5", "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    scores = gradebook_scores(course)
+    full = {f"test_{ex.name}": ex.points for ex in registry.EXERCISES}
+    assert scores["alice"] == full
+    assert scores["mallory"] == {**full, "test_scalar_grad": 0}
+    assert scores["carol"] == {name: 0 for name in full}
+    wrong = {f"test_{name}" for name in WRONG}
+    assert all(scores["bob"][name] < 10 for name in wrong)
+    assert all(scores["bob"][name] == 10 for name in full if name not in wrong)
+
+    proc = nbgrader(course, "generate_feedback", ASSIGNMENT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (course / "feedback" / "mallory" / ASSIGNMENT / "autograd.html").read_text()
+    head = text("nbgrader.graded_outside", "en", seed=5, score=0, max_score=10)
+    said = text("raised.not_implemented", "en", name="scalar_grad", file="ex01_scalar_grad.py")
+    assert head in page and said in page
+
+    proc = nbgrader(course, "export")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(course / "grades.csv", newline="") as fh:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)}
+    assert exported == {
+        "alice": 80.0,
+        "mallory": 70.0,
+        "carol": 0.0,
+        "bob": sum(scores["bob"].values()),
+    }
+    assert exported["bob"] < 80
+
+
+def test_a_submission_nbgrader_cannot_read_is_reported_not_recorded(course: Path) -> None:
+    folder = course / "submitted" / "dave" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_text("{ this is not a notebook")
+    report = autograde_course(
+        course_dir=course, assignment=ASSIGNMENT, settings=Settings(seed=5), students=("dave",)
+    )
+    assert [student for student, _ in report.failed] == ["dave"]
+    assert report.grades == []
+
+
+def test_autograde_without_a_gradebook_says_what_to_run_first(tmp_path: Path) -> None:
+    with pytest.raises(CourseError, match="run nbgrader generate_assignment autograd"):
+        autograde_course(course_dir=tmp_path, assignment=ASSIGNMENT, settings=Settings())

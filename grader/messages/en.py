@@ -16,6 +16,14 @@ MESSAGES: dict[str, str] = {
     "raised.exception": "{name} raised {error}.",
     "internal.check_error": "The grader itself failed while running check '{check}'. This is not your fault; please report it.",
     "internal.no_verdict": "The grader produced no verdict for this exercise. This is not your fault; please report it.",
+    # Notebooks and nbgrader (grader/classroom/)
+    "kernel.feedback_only": "(Checked inside this notebook on fresh random inputs. This is feedback: your grade comes from the grader your instructor runs outside the notebook.)",
+    "kernel.warning": "Python warned: {warning}",
+    "notebook.title": "torch.autograd exercises",
+    "notebook.intro": "Each exercise below explains one idea and asks for one function. Run the first code cell (it imports torch), then for each exercise replace `raise NotImplementedError()` in the function's cell with your code, run that cell, and run the test cell under it: it checks your function on fresh random inputs and tells you what went wrong. Any autograd style earns full marks. Test cells are feedback only: your grade comes from a grader your instructor runs outside this notebook, on its own hidden inputs.",
+    "notebook.test_cell": "Checks {name} on fresh random inputs ({points} points). Feedback only: the grade comes from the grader run outside this notebook.",
+    "nbgrader.graded_outside": "Graded outside the notebook, in a sandbox, on hidden inputs (seed {seed}): {score}/{max_score} points.",
+    "nbgrader.not_ours": "This test cell does not belong to an autograd-grader exercise, so the out-of-kernel grader gave it no points: grade it by hand.",
     # Values
     "values.shape": "For {where}: expected a result of shape {expected}, got shape {got}.",
     "values.mismatch": "For {where}: expected {expected}, got {got}.",

@@ -16,6 +16,14 @@ MESSAGES: dict[str, str] = {
     "raised.exception": "{name} 抛出了异常 {error}。",
     "internal.check_error": "评分器自己在运行检查项“{check}”时出错了。这不是你的问题，请报告给我们。",
     "internal.no_verdict": "评分器没有给这道练习做出判定。这不是你的问题，请报告给我们。",
+    # Notebooks and nbgrader (grader/classroom/)
+    "kernel.feedback_only": "（这是在本笔记本里用新的随机输入做的检查，仅供参考：成绩由老师在笔记本之外运行的评分器给出。）",
+    "kernel.warning": "Python 给出警告：{warning}",
+    "notebook.title": "torch.autograd 练习",
+    "notebook.intro": "下面每个练习先讲解一个概念，再请你写一个函数。先运行第一个代码单元格（它导入 torch）；然后在每个练习的函数单元格里，把 `raise NotImplementedError()` 换成你的代码，运行这个单元格，再运行它下面的测试单元格：测试会用新的随机输入检查你的函数，并告诉你哪里出了错。任何自动微分写法都能得满分。测试单元格仅供参考：成绩由老师在这个笔记本之外、用另外的隐藏输入运行的评分器给出。",
+    "notebook.test_cell": "用新的随机输入检查 {name}（{points} 分）。仅供参考：成绩由笔记本之外运行的评分器给出。",
+    "nbgrader.graded_outside": "在笔记本之外的沙箱里、用隐藏输入评分（种子 {seed}）：{score}/{max_score} 分。",
+    "nbgrader.not_ours": "这个测试单元格不属于 autograd-grader 的练习，笔记本之外的评分器没有给分：请手动评分。",
     # 数值
     "values.shape": "对于 {where}：结果的形状应为 {expected}，实际得到 {got}。",
     "values.mismatch": "对于 {where}：应得到 {expected}，实际得到 {got}。",

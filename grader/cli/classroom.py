@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -10,6 +13,8 @@ import click
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(nbgrader_group)
+    group.add_command(batch_command)
+    group.add_command(gradescope_bundle_command)
 
 
 # -- nbgrader: grade nbgrader generate / autograde ------------------------------------------
@@ -194,3 +199,264 @@ def autograde(
         click.echo(f"nbgrader could not record {student}: {why}", err=True)
     if report.failed:
         raise click.exceptions.Exit(1)
+
+
+# -- batch and Gradescope: grade batch / gradescope-bundle -----------------------------------
+# Plain functions live in grader/classroom/ (batch.py, chunk_process.py, dask_runner.py,
+# batch_files.py, gradescope_bundle.py); report formats in grader/report/.
+
+
+@click.command("batch")
+@click.argument("submissions_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("grades"),
+    show_default=True,
+    help="Folder for grades.csv, reports/, summary.txt/.json and pass_rates.png.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded at the same time (processes) [default: one per core].",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "gradescope", "junit", "text"]),
+    default="json",
+    show_default=True,
+    help="Format of each learner's report in reports/.",
+)
+@click.option("--only", multiple=True, metavar="NAME", help="Grade only this exercise; repeatable.")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Seed for the hidden inputs, the same for the whole class (default: a fresh one).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds each exercise may run.",
+)
+@click.option(
+    "--memory",
+    type=click.IntRange(min=64),
+    default=1024,
+    show_default=True,
+    help="Megabytes of memory each exercise may use.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Grade on this Dask distributed cluster (tcp://HOST:8786) instead of this machine.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions per grading process or Dask task [default: chosen from the class size].",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default=None,
+    help="Language of the reports and the summary (default: from LANG).",
+)
+def batch_command(
+    submissions_dir: Path,
+    out: Path,
+    jobs: int | None,
+    fmt: str,
+    only: tuple[str, ...],
+    seed: int | None,
+    timeout: float,
+    memory: int,
+    scheduler: str | None,
+    chunk_size: int | None,
+    lang: str | None,
+) -> None:
+    """Grade every submission in SUBMISSIONS_DIR: one sub-folder (or .ipynb) per learner.
+
+    \b
+    Writes OUT/grades.csv (student,total,max_total, one column per exercise, note),
+    OUT/reports/STUDENT.json, OUT/summary.txt, OUT/summary.json and OUT/pass_rates.png,
+    and prints the summary. A submission that hangs, crashes or cannot be read
+    gets its points (or a 0 and a note) and never stops the batch.
+    """
+    from grader.cli.main import resolve_lang
+
+    run_batch(
+        submissions_dir=submissions_dir,
+        out=out,
+        jobs=jobs or os.cpu_count() or 1,
+        fmt=fmt,
+        only=only,
+        seed=seed,
+        timeout=timeout,
+        memory=memory,
+        scheduler=scheduler,
+        chunk_size=chunk_size or 0,
+        lang=resolve_lang(lang),
+        progress=sys.stderr.isatty(),
+    )
+
+
+def run_batch(
+    *,
+    submissions_dir: Path,
+    out: Path,
+    jobs: int,
+    fmt: str,
+    only: tuple[str, ...],
+    seed: int | None,
+    timeout: float,
+    memory: int,
+    scheduler: str | None,
+    chunk_size: int,
+    lang: str,
+    progress: bool,
+) -> None:
+    from grader.classroom.batch import RunnerError, chunk_size_for, discover, grade_batch
+    from grader.classroom.batch_files import write_all
+    from grader.cli.main import exercise_names
+    from grader.grading import Settings
+    from grader.messages import text
+    from grader.runner.execute import Limits
+    from grader.submission import SubmissionError
+
+    exercises = exercise_names(only)
+    try:
+        entries = discover(submissions_dir)
+    except SubmissionError as exc:
+        raise click.UsageError(str(exc)) from None
+    if out.resolve().is_relative_to(submissions_dir.resolve()):
+        raise click.UsageError(f"--out {out} is inside {submissions_dir}: choose another folder")
+    runner = _batch_runner(scheduler, jobs)
+    settings = Settings(
+        seed=seed,
+        limits=Limits(timeout=timeout, memory_mb=memory),
+        jobs=_threads_per_chunk(),
+    )
+    size = chunk_size_for(len(entries), jobs, chunk_size)
+    with contextlib.ExitStack() as stack:
+        update = None
+        if progress:
+            bar = stack.enter_context(
+                click.progressbar(
+                    length=len(entries),
+                    label=text("batch.progress", lang),
+                    file=click.get_text_stream("stderr"),
+                    show_pos=True,
+                )
+            )
+
+            def update(done: int, total: int) -> None:
+                bar.update(done - bar.pos)
+
+        try:
+            batch = grade_batch(
+                entries=entries,
+                root=submissions_dir.resolve(),
+                exercises=exercises,
+                settings=settings,
+                runner=runner,
+                chunk_size=size,
+                on_progress=update,
+            )
+        except RunnerError as exc:
+            raise click.UsageError(str(exc)) from None
+    written = write_all(batch, out, fmt=fmt, lang=lang)
+    click.echo(written.summary_text)
+    click.echo("")
+    click.echo(
+        text(
+            "batch.written",
+            lang,
+            csv=written.csv,
+            reports=written.reports,
+            summary=written.summary_json,
+        )
+    )
+    if written.plot is not None:
+        click.echo(text("summary.plot", lang, path=written.plot))
+    else:
+        click.echo(text("summary.no_plot", lang))
+
+
+def _batch_runner(scheduler: str | None, jobs: int):  # type: ignore[no-untyped-def]
+    """Where chunks run: Dask only when asked (nothing of Dask is imported otherwise)."""
+    if scheduler:
+        from grader.classroom.dask_runner import DaskRunner
+
+        return DaskRunner(scheduler)
+    from grader.classroom.chunk_process import ForkRunner
+
+    return ForkRunner(jobs)
+
+
+def _threads_per_chunk() -> int:
+    """Sandbox runs in flight per chunk process: they mostly wait (fork, pipes)."""
+    return 4
+
+
+@click.command("gradescope-bundle")
+@click.argument("out_zip", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--torch",
+    "torch_requirement",
+    default=None,
+    help="The torch requirement setup.sh installs [default: the torch installed here, CPU].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds each exercise may run.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the feedback learners see on Gradescope.",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUT_ZIP if it exists.")
+def gradescope_bundle_command(
+    out_zip: Path, torch_requirement: str | None, timeout: float, lang: str, force: bool
+) -> None:
+    """Write a Gradescope autograder (OUT_ZIP: setup.sh, run_autograder, this package).
+
+    Upload OUT_ZIP as the assignment's autograder. setup.sh installs Python, torch
+    (CPU) and this grader; run_autograder grades /autograder/submission (the
+    exercise files, or a notebook) into /autograder/results/results.json.
+    """
+    make_gradescope_bundle(
+        out_zip=out_zip,
+        torch_requirement=torch_requirement,
+        timeout=timeout,
+        lang=lang,
+        force=force,
+    )
+
+
+def make_gradescope_bundle(
+    *, out_zip: Path, torch_requirement: str | None, timeout: float, lang: str, force: bool
+) -> None:
+    from grader.classroom.gradescope_bundle import BundleError, write_bundle
+
+    if out_zip.exists() and not force:
+        raise click.UsageError(f"{out_zip} exists: pass --force to overwrite it")
+    try:
+        names = write_bundle(
+            out_zip, torch_requirement=torch_requirement, timeout=timeout, lang=lang
+        )
+    except BundleError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Wrote {out_zip} ({len(names)} files): upload it as the Gradescope autograder.")

@@ -11,7 +11,7 @@ import importlib
 from grader.results import SubmissionResult
 
 # format name -> module in this package with ``render(result, lang, color) -> str``
-_MODULES = {"text": "text", "json": "json_report"}
+_MODULES = {"text": "text", "json": "json_report", "gradescope": "gradescope", "junit": "junit"}
 FORMATS = tuple(_MODULES)
 
 

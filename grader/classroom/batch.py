@@ -1,0 +1,253 @@
+"""Grading a whole class: one submission per sub-folder (or notebook) of a folder.
+
+The batch is cut into chunks; each chunk is graded by ``grade_chunk`` in a
+process of its own (``grader/classroom/chunk_process.py``, or a Dask task in
+``grader/classroom/dask_runner.py``), with its own sandbox and one pytest
+session, so progress is visible and memory stays bounded however large the
+class. A chunk that fails as a whole is split and its submissions are graded
+one by one; a submission that still cannot be graded gets a row with 0 points
+and a note, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from grader.grading import Settings, grade, new_seed
+from grader.messages import message
+from grader.registry import Exercise
+from grader.results import CheckResult, ExerciseResult, SubmissionResult
+from grader.runner.execute import Sandbox
+from grader.submission import Submission, SubmissionError, load_folder
+
+NOT_GRADED = "not_graded"  # ExerciseResult.status of a submission that could not be graded
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One learner's submission in the batch folder."""
+
+    student: str
+    path: Path
+
+
+@dataclass
+class Row:
+    """What the batch knows about one learner at the end."""
+
+    student: str
+    result: SubmissionResult
+    note: str = ""  # why it was not graded, when it was not
+
+    @property
+    def graded(self) -> bool:
+        return not self.note
+
+    @property
+    def seconds(self) -> float:
+        """Time its code ran in the sandbox, all exercises together."""
+        return sum(ex.seconds for ex in self.result.exercises)
+
+
+@dataclass
+class BatchResult:
+    rows: list[Row]
+    exercises: tuple[Exercise, ...]
+    seed: int
+    seconds: float
+    runner: str = "local"
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class RunnerError(Exception):
+    """The chunks could not be run at all (e.g. the Dask scheduler is unreachable)."""
+
+
+Progress = Callable[[int, int], None]  # (submissions done, submissions in all)
+
+
+class ChunkRunner(Protocol):
+    """Runs ``grade_chunk`` on chunks somewhere, yielding each chunk's outcome as it ends.
+
+    An outcome is the chunk's list of results, or an ``Exception`` saying why the
+    chunk as a whole failed (the batch then grades its submissions one by one).
+    """
+
+    name: str
+
+    def run(
+        self, chunks: list[list[Submission]], exercises: tuple[Exercise, ...], settings: Settings
+    ) -> Iterator[tuple[int, list[SubmissionResult] | Exception]]: ...
+
+
+# -- finding and reading submissions ------------------------------------------------------
+
+
+def discover(folder: Path) -> list[Entry]:
+    """Sub-folders and notebooks of ``folder``, sorted; hidden names are skipped."""
+    if not folder.is_dir():
+        raise SubmissionError(f"{folder} is not a folder")
+    entries: list[Entry] = []
+    taken: set[str] = set()
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "_")):
+            continue
+        if path.is_dir() or path.suffix == ".ipynb":
+            student = path.name.removesuffix(".ipynb") if path.suffix == ".ipynb" else path.name
+            while student in taken:  # alice/ and alice.ipynb both present
+                student += "_"
+            taken.add(student)
+            entries.append(Entry(student, path))
+    if not entries:
+        raise SubmissionError(f"{folder} holds no submissions (one sub-folder or .ipynb each)")
+    return entries
+
+
+def load_entry(entry: Entry, exercises: tuple[Exercise, ...], root: Path) -> Submission:
+    """Read one submission; raises SubmissionError when there is nothing to grade."""
+    path = entry.path
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            raise SubmissionError("it is a link to a place outside the submissions folder")
+        loader = _notebook_loader()
+        if path.suffix == ".ipynb" and not path.is_dir():
+            if loader is None:
+                raise SubmissionError("notebook submissions need grader.classroom.notebook")
+            return loader(path, exercises, sid=entry.student, root=root)
+        full = _folder_loader()
+        return full(path, exercises, sid=entry.student)
+    except SubmissionError:
+        raise
+    except (OSError, ValueError, UnicodeError) as exc:
+        raise SubmissionError(f"it could not be read ({type(exc).__name__}: {exc})") from None
+
+
+def _folder_loader() -> Callable[..., Submission]:
+    """``grader.submission.load`` (folders and notebooks) where it exists."""
+    import grader.submission
+
+    return getattr(grader.submission, "load", load_folder)
+
+
+def _notebook_loader() -> Callable[..., Submission] | None:
+    try:
+        from grader.classroom.notebook import load_notebook
+    except ImportError:
+        return None
+    return load_notebook
+
+
+# -- results for submissions that could not be graded -------------------------------------
+
+
+def not_graded(
+    student: str, exercises: tuple[Exercise, ...], seed: int, key: str, why: str
+) -> SubmissionResult:
+    """0 points for every exercise, each saying why."""
+    feedback = message(key, why=why)
+    return SubmissionResult(
+        student,
+        [
+            ExerciseResult(
+                name=ex.name,
+                title=ex.title,
+                file=ex.file,
+                score=0.0,
+                max_score=ex.points,
+                passed=False,
+                status=NOT_GRADED,
+                checks=[CheckResult("submission", 0.0, ex.points, False, feedback)],
+            )
+            for ex in exercises
+        ],
+        seed,
+        "cpu",
+    )
+
+
+# -- the batch ----------------------------------------------------------------------------
+
+
+def grade_chunk(
+    submissions: list[Submission], exercises: tuple[Exercise, ...], settings: Settings
+) -> list[SubmissionResult]:
+    """Grade a chunk in this process: one sandbox, one pytest session."""
+    with Sandbox(settings.limits) as box:
+        return grade(submissions, exercises, settings, sandbox=box)
+
+
+def chunk_size_for(count: int, jobs: int, requested: int = 0) -> int:
+    """Chunks small enough that progress moves and every process stays busy,
+    large enough that a pytest session's start-up is shared by many submissions."""
+    if requested > 0:
+        return requested
+    return max(1, min(32, math.ceil(count / max(1, jobs * 3))))
+
+
+def chunked(items: list[Submission], size: int) -> list[list[Submission]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def grade_batch(
+    *,
+    entries: list[Entry],
+    root: Path,
+    exercises: tuple[Exercise, ...],
+    settings: Settings,
+    runner: ChunkRunner,
+    chunk_size: int,
+    on_progress: Progress | None = None,
+) -> BatchResult:
+    """Grade every entry; never stops for one submission's sake."""
+    started = time.monotonic()
+    seed = settings.seed if settings.seed is not None else new_seed()
+    settings = replace(settings, seed=seed)  # the whole class gets the same hidden inputs
+    rows: dict[str, Row] = {}
+    loaded: list[Submission] = []
+    for entry in entries:
+        try:
+            loaded.append(load_entry(entry, exercises, root))
+        except SubmissionError as exc:
+            why = str(exc)
+            result = not_graded(entry.student, exercises, seed, "batch.not_graded", why)
+            rows[entry.student] = Row(entry.student, result, why)
+    total = len(entries)
+    done = len(rows)
+    if on_progress:
+        on_progress(done, total)
+
+    def finished(results: Iterable[SubmissionResult]) -> None:
+        nonlocal done
+        for result in results:
+            rows[result.submission] = Row(result.submission, result)
+            done += 1
+        if on_progress:
+            on_progress(done, total)
+
+    retry: list[Submission] = []
+    chunks = chunked(loaded, chunk_size)
+    for index, outcome in runner.run(chunks, exercises, settings):
+        if isinstance(outcome, Exception):
+            retry.extend(chunks[index])
+        else:
+            finished(outcome)
+    if retry:  # grade the submissions of failed chunks one by one
+        singles = [[sub] for sub in retry]
+        for index, outcome in runner.run(singles, exercises, settings):
+            if isinstance(outcome, Exception):
+                sub = singles[index][0]
+                why = str(outcome) or type(outcome).__name__
+                result = not_graded(sub.id, exercises, seed, "batch.grading_failed", why)
+                rows[sub.id] = Row(sub.id, result, why)
+                done += 1
+                if on_progress:
+                    on_progress(done, total)
+            else:
+                finished(outcome)
+    ordered = [rows[entry.student] for entry in entries if entry.student in rows]
+    return BatchResult(ordered, exercises, seed, time.monotonic() - started, runner.name)

@@ -1,0 +1,181 @@
+"""Grade chunks of a batch in forked processes, a few at a time, on this machine.
+
+Each chunk gets a fresh process forked from this one (torch and the checks are
+already imported, so it starts in milliseconds). The child grades its chunk
+with ``grade_chunk`` and sends the results back through a pipe. Whatever
+happens to a child (it crashes, is killed, hangs past its deadline) is that
+chunk's outcome only: the parent records it and goes on with the others.
+
+The results are pickled: the child is the grader's own code (learners' code
+runs further down, in sandboxed workers that cannot reach this pipe).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import selectors
+import signal
+import struct
+import time
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from grader.grading import Settings
+from grader.registry import Exercise
+from grader.results import SubmissionResult
+from grader.submission import Submission
+
+_HEADER = struct.Struct("<Q")
+
+
+class ChunkFailed(Exception):
+    """A chunk's process ended without sending its results."""
+
+
+@dataclass
+class _Child:
+    index: int
+    pid: int
+    fd: int
+    deadline: float
+    data: bytearray = field(default_factory=bytearray)
+
+
+def chunk_deadline(size: int, exercises: int, settings: Settings) -> float:
+    """Seconds a chunk may take before its process counts as hung: every run
+    timing out one after another, plus room for start-up and the checks."""
+    return 30.0 + size * exercises * (settings.limits.timeout + 1.0)
+
+
+@dataclass
+class ForkRunner:
+    """``ChunkRunner`` on this machine: up to ``jobs`` chunk processes at once."""
+
+    jobs: int
+    name: str = "local"
+
+    def run(
+        self, chunks: list[list[Submission]], exercises: tuple[Exercise, ...], settings: Settings
+    ) -> Iterator[tuple[int, list[SubmissionResult] | Exception]]:
+        pending = list(range(len(chunks)))
+        running: dict[int, _Child] = {}
+        sel = selectors.DefaultSelector()
+        try:
+            while pending or running:
+                while pending and len(running) < max(1, self.jobs):
+                    index = pending.pop(0)
+                    limit = chunk_deadline(len(chunks[index]), len(exercises), settings)
+                    child = _fork_chunk(index, chunks[index], exercises, settings, limit)
+                    running[child.fd] = child
+                    sel.register(child.fd, selectors.EVENT_READ)
+                wait = min(c.deadline for c in running.values()) - time.monotonic()
+                for key, _ in sel.select(timeout=max(0.0, min(wait, 1.0))):
+                    child = running[key.fd]
+                    chunk = os.read(child.fd, 1 << 20)
+                    if chunk:
+                        child.data += chunk
+                        continue
+                    sel.unregister(child.fd)
+                    del running[child.fd]
+                    yield child.index, _finish(child)
+                now = time.monotonic()
+                for child in [c for c in running.values() if c.deadline < now]:
+                    sel.unregister(child.fd)
+                    del running[child.fd]
+                    _kill(child.pid)
+                    _finish(child)
+                    yield child.index, ChunkFailed("grading took too long and was stopped")
+        finally:
+            for child in running.values():
+                _kill(child.pid)
+                _finish(child)
+            sel.close()
+
+
+def run_in_child(
+    chunk: list[Submission], exercises: tuple[Exercise, ...], settings: Settings
+) -> list[SubmissionResult]:
+    """Grade one chunk in a forked process and wait for it (used by Dask tasks, so
+    that two tasks of one worker never share a pytest session or a sandbox)."""
+    runner = ForkRunner(jobs=1)
+    for _, outcome in runner.run([chunk], exercises, settings):
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    raise ChunkFailed("no result")
+
+
+def _fork_chunk(
+    index: int,
+    chunk: list[Submission],
+    exercises: tuple[Exercise, ...],
+    settings: Settings,
+    limit: float,
+) -> _Child:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the chunk's process
+        code = 0
+        try:
+            os.close(read_fd)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+            _grade_and_send(write_fd, chunk, exercises, settings)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return _Child(index, pid, read_fd, time.monotonic() + limit)
+
+
+def _grade_and_send(
+    fd: int, chunk: list[Submission], exercises: tuple[Exercise, ...], settings: Settings
+) -> None:
+    import torch
+
+    from grader.classroom.batch import grade_chunk
+
+    torch.set_num_threads(1)  # chunk processes share the cores; tensors here are tiny
+    try:
+        payload: object = ("ok", grade_chunk(chunk, exercises, settings))
+    except Exception as exc:
+        last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        payload = ("error", last[:300])
+    blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(blob)) + blob)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.close(fd)
+
+
+def _finish(child: _Child) -> list[SubmissionResult] | Exception:
+    os.close(child.fd)
+    try:
+        _, status = os.waitpid(child.pid, 0)
+    except ChildProcessError:
+        status = 0
+    data = bytes(child.data)
+    if len(data) < _HEADER.size or len(data) < _HEADER.size + _HEADER.unpack(data[:8])[0]:
+        if os.WIFSIGNALED(status):
+            return ChunkFailed(f"the grading process was killed by {_signame(status)}")
+        return ChunkFailed("the grading process ended without a result")
+    kind, value = pickle.loads(data[_HEADER.size :])
+    if kind != "ok":
+        return ChunkFailed(str(value))
+    return list(value)
+
+
+def _signame(status: int) -> str:
+    try:
+        return signal.Signals(os.WTERMSIG(status)).name
+    except ValueError:
+        return f"signal {os.WTERMSIG(status)}"
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass

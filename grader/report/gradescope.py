@@ -1,0 +1,67 @@
+"""``--format gradescope``: the ``results.json`` that a Gradescope autograder writes.
+
+One Gradescope test per exercise, so the learner sees the same eight lines as in
+the text report, each with its points and, when it failed, what to fix. The
+fields follow Gradescope's autograder specification (score, execution_time,
+output, tests[] with name, score, max_score, status, output, visibility).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.messages import text
+from grader.results import ExerciseResult, SubmissionResult
+
+VISIBILITY = "visible"  # learners see their own results as soon as they come back
+
+
+def test_output(ex: ExerciseResult, lang: str) -> str:
+    """The checks of one exercise: which passed, and what each failing one said."""
+    lines = []
+    said: set[str] = set()
+    for check in ex.checks:
+        mark = "✓" if check.passed else "✗"
+        lines.append(f"{mark} {check.name}: {check.score:g}/{check.max_score:g}")
+        if not check.passed and check.feedback:
+            sentence = check.feedback.render(lang)
+            if sentence not in said:  # one run failure often explains every check
+                said.add(sentence)
+                lines.append(f"  {sentence}")
+    return "\n".join(lines)
+
+
+def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
+    total = text(
+        "report.total",
+        lang,
+        score=f"{result.score:g}",
+        max_score=f"{result.max_score:g}",
+        seconds=f"{result.seconds:.1f}",
+    )
+    return {
+        "score": float(result.score),
+        "execution_time": round(float(result.seconds), 3),
+        "output": total + "\n" + text("report.seed", lang, seed=result.seed, device=result.device),
+        "output_format": "text",
+        "visibility": VISIBILITY,
+        "stdout_visibility": "hidden",
+        "tests": [
+            {
+                "name": f"{ex.name}: {ex.title}",
+                "number": str(index),
+                "score": float(ex.score),
+                "max_score": float(ex.max_score),
+                "status": "passed" if ex.passed else "failed",
+                "output": test_output(ex, lang),
+                "output_format": "text",
+                "visibility": VISIBILITY,
+            }
+            for index, ex in enumerate(result.exercises, start=1)
+        ],
+    }
+
+
+def render(result: SubmissionResult, lang: str = "en", color: bool = False) -> str:
+    return json.dumps(as_dict(result, lang), ensure_ascii=False, indent=1)

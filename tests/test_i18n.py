@@ -14,7 +14,7 @@ from conftest import EXERCISES, grade_command
 
 from grader import registry
 from grader.cli.main import main
-from grader.cli.study import help_key
+from grader.cli.study import help_key, walk_commands
 from grader.hints import EXPLANATIONS, HINTS
 from grader.messages import CATALOGUES, language_from_env, message, text
 
@@ -59,26 +59,24 @@ def test_titles_match_the_registry() -> None:
         assert HAN.search(text(f"title.{ex.name}", "zh"))
 
 
-def _commands() -> list[tuple[str, click.Command]]:
-    return sorted(main.commands.items())
-
-
 def test_every_command_and_option_has_help_in_both_languages() -> None:
     """In English the catalogue holds the help written in the code, so the Chinese
-    translates what English readers see (and a changed help text fails here)."""
+    translates what English readers see. A command's help changed in the code
+    fails here until its catalogue entries (en.py and zh.py) say the same."""
     lang = language_from_env()  # the language the help of this process was put in
     assert inspect.cleandoc(main.help or "") == text("help.grade", lang)
-    for name, command in _commands():
-        key = help_key(name)
-        assert key is not None, f"help.{name} is missing from the catalogues"
-        assert inspect.cleandoc(command.help or "") == text(key, lang), key
+    for path, command in walk_commands(main):
+        key = help_key(path)
+        assert key is not None, f"help.{path} is missing from grader/messages/en.py and zh.py"
+        assert inspect.cleandoc(command.help or "") == text(key, lang), f"update {key}"
         assert HAN.search(text(key, "zh")), key
         for param in command.params:
             if not isinstance(param, click.Option) or not param.help or param.name in BUILT_IN:
                 continue
-            key = help_key(name, param.name)
-            assert key is not None, f"help.{name}.{param.name} is missing from the catalogues"
-            assert param.help == text(key, lang), key
+            key = help_key(path, param.name)
+            where = f"help.{path}.{param.name}"
+            assert key is not None, f"{where} is missing from grader/messages/en.py and zh.py"
+            assert param.help == text(key, lang), f"update {key} (used for {where})"
             assert HAN.search(text(key, "zh")), key
 
 

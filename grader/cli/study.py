@@ -8,6 +8,7 @@ language of the environment (LANG/LC_ALL) for every command of the group.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -303,7 +304,8 @@ def register(group: click.Group) -> None:
 
 
 def help_key(command: str, param: str | None = None) -> str | None:
-    """The catalogue key holding the help of a command or of one of its options."""
+    """The catalogue key holding the help of a command (a dotted path such as
+    ``nbgrader.generate``) or of one of its options."""
     from grader.messages import CATALOGUES
 
     english = CATALOGUES["en"]
@@ -316,17 +318,26 @@ def help_key(command: str, param: str | None = None) -> str | None:
     return None
 
 
+def walk_commands(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
+    """Every command under ``group`` with its dotted path (``nbgrader.generate``)."""
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix}{name}"
+        yield path, command
+        if isinstance(command, click.Group):
+            yield from walk_commands(command, path + ".")
+
+
 def localize_help(group: click.Group, lang: str) -> None:
     """Replace help texts by the catalogue's ``lang`` version (English stays as written)."""
     if lang == "en":
         return
     if key := help_key("grade"):
         group.help = text(key, lang)
-    for name, command in group.commands.items():
-        if key := help_key(name):
+    for path, command in walk_commands(group):
+        if key := help_key(path):
             command.help = text(key, lang)
             command.short_help = None
         for param in command.params:
             if isinstance(param, click.Option) and param.help:
-                if key := help_key(name, param.name):
+                if key := help_key(path, param.name):
                     param.help = text(key, lang)

@@ -95,6 +95,7 @@ def test_help_follows_the_environment_language() -> None:
     assert "进度条" in zh.stdout
     top = _grade("--help", env_lang="zh_CN.UTF-8")
     assert "为 torch.autograd 练习评分" in top.stdout
+    assert "显示练习 NAME 的提示" in top.stdout  # the command list, cut at a sentence
     en = _grade("watch", "--help", env_lang="en_US.UTF-8")
     assert "progress bar" in en.stdout
     assert not HAN.search(en.stdout)

@@ -7,6 +7,7 @@ language of the environment (LANG/LC_ALL) for every command of the group.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -336,8 +337,17 @@ def localize_help(group: click.Group, lang: str) -> None:
     for path, command in walk_commands(group):
         if key := help_key(path):
             command.help = text(key, lang)
-            command.short_help = None
+            command.short_help = first_sentence(command.help)
         for param in command.params:
             if isinstance(param, click.Option) and param.help:
                 if key := help_key(path, param.name):
                     param.help = text(key, lang)
+
+
+def first_sentence(help_text: str, limit: int = 36) -> str:
+    """The opening of a help text for command lists (click cuts at spaces, and
+    Chinese has none)."""
+    plain = re.sub(r"（[^）]*）", " ", help_text.strip())  # asides in brackets go first
+    head = re.split(r"[。：；\n]", plain, maxsplit=1)[0]
+    head = re.sub(r" +", " ", head).strip()
+    return head if len(head) <= limit else head[: limit - 1] + "…"

@@ -32,7 +32,7 @@ def accumulated_grad(f, x, times):
 def fresh_folder(tmp_path: Path, solved: tuple[str, ...] = (), name: str = "ex") -> Path:
     """A copy of the stubs with the reference solution in the files named."""
     folder = tmp_path / name
-    shutil.copytree(EXERCISES, folder)
+    shutil.copytree(EXERCISES, folder, ignore=shutil.ignore_patterns(STATE_FILE, "*.bak*"))
     for file in solved:
         shutil.copy(SOLUTIONS / file, folder / file)
     return folder

@@ -23,7 +23,7 @@ def scalar_grad(f, x):
 
 def folder_with(tmp_path: Path, solved: list[str]) -> Path:
     folder = tmp_path / "ex"
-    shutil.copytree(EXERCISES, folder)
+    shutil.copytree(EXERCISES, folder, ignore=shutil.ignore_patterns(STATE_FILE, "*.bak*"))
     for file in solved:
         shutil.copy(SOLUTIONS / file, folder / file)
     return folder

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -17,7 +18,9 @@ from conftest import SOLUTIONS, run_grade
 from nbgrader.api import Gradebook
 
 from grader import registry
+from grader.classroom.kernel import check
 from grader.classroom.nbgrader_autograde import CourseError, autograde_course
+from grader.classroom.nbgrader_source import write_source_assignment
 from grader.grading import Settings
 from grader.messages import text
 
@@ -202,3 +205,38 @@ def test_a_submission_nbgrader_cannot_read_is_reported_not_recorded(course: Path
 def test_autograde_without_a_gradebook_says_what_to_run_first(tmp_path: Path) -> None:
     with pytest.raises(CourseError, match="run nbgrader generate_assignment autograd"):
         autograde_course(course_dir=tmp_path, assignment=ASSIGNMENT, settings=Settings())
+
+
+def test_the_in_kernel_check_writes_nothing_to_stderr_and_gives_partial_credit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def accumulated_grad(f, x, times):  # type: ignore[no-untyped-def]
+        warnings.warn("a warning from the learner's code", stacklevel=1)
+        print("the learner printed this to stderr", file=sys.stderr)
+        x.grad = None  # drops the gradient x already held: partly wrong
+        for _ in range(times):
+            f(x).sum().backward()
+        return x.grad
+
+    score = check("accumulated_grad", accumulated_grad, lang="en")
+    said = capsys.readouterr()
+    assert said.err == ""
+    assert 0 < score < 10
+    assert "a warning from the learner's code" in said.out
+    assert "the learner printed this to stderr" in said.out
+    assert text("kernel.feedback_only", "en") in said.out
+
+
+def test_generate_takes_an_assignment_name_and_a_subset(tmp_path: Path) -> None:
+    exercises = registry.select(("scalar_grad", "detach_alias"))
+    path = write_source_assignment(
+        course_dir=tmp_path, assignment="week-3", exercises=exercises, force=False
+    )
+    assert path == tmp_path / "source" / "week-3" / NOTEBOOK
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    tests = [c.metadata.nbgrader.grade_id for c in notebook.cells if c.metadata.nbgrader.grade]
+    assert tests == ["test_scalar_grad", "test_detach_alias"]
+    proc = run_grade("nbgrader", "generate", str(tmp_path), "--assignment", "../escape")
+    assert proc.returncode == 2 and "--assignment" in proc.stderr
+    assert not (tmp_path.parent / "escape").exists()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import EXERCISES, ROOT, SOLUTIONS, grade_folder, run_grade
 
+import grader
 from grader import registry
 from grader.hints import EXPLANATIONS, HINTS
 from grader.study.names import find_exercise
@@ -141,7 +142,8 @@ def test_progress_file_is_ignored_by_graders(tmp_path: Path) -> None:
         ex.name: {"digest": "x", "state": "passed", "score": 10.0, "max_score": 10.0}
         for ex in registry.EXERCISES
     }
-    (folder / STATE_FILE).write_text(json.dumps({"version": 1, "exercises": forged}))
+    doc = {"version": 1, "grader": grader.__version__, "exercises": forged}
+    (folder / STATE_FILE).write_text(json.dumps(doc))
     result = grade_folder(folder, only=("scalar_grad", "detach_alias"))
     assert result.score == 0
 

@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from grader import __version__
 from grader.registry import Exercise
 from grader.results import ExerciseResult
 
@@ -68,7 +69,8 @@ def record_of(result: ExerciseResult, code_digest: str) -> Record:
 def load(folder: Path) -> dict[str, Record]:
     try:
         doc = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-        entries = doc["exercises"] if doc.get("version") == VERSION else {}
+        same = doc.get("version") == VERSION and doc.get("grader") == __version__
+        entries = doc["exercises"] if same else {}  # another grader: grade afresh
         return {
             name: Record(
                 str(e["digest"]), str(e["state"]), float(e["score"]), float(e["max_score"])
@@ -81,7 +83,11 @@ def load(folder: Path) -> dict[str, Record]:
 
 
 def save(folder: Path, records: dict[str, Record]) -> None:
-    doc = {"version": VERSION, "exercises": {n: asdict(r) for n, r in sorted(records.items())}}
+    doc = {
+        "version": VERSION,
+        "grader": __version__,
+        "exercises": {n: asdict(r) for n, r in sorted(records.items())},
+    }
     try:
         fd, tmp = tempfile.mkstemp(prefix=".grade-progress-", dir=folder)
     except OSError:

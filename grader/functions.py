@@ -56,6 +56,11 @@ def _broadcast(w: dict[str, Tensor]) -> Fn:
     return lambda x: torch.sin(x * v) + x * x
 
 
+def _norm(w: dict[str, Tensor]) -> Fn:
+    a = w["a"]  # a reduction to one number: sqrt(1 + |x|^2) is smooth everywhere
+    return lambda x: a * torch.sqrt(1 + (x * x).sum())
+
+
 def _matmul(w: dict[str, Tensor]) -> Fn:
     m = w["m"]  # shape (x.shape[-1], k)
     return lambda x: torch.tanh(x @ m) + 0.5 * x.sum(-1, keepdim=True)
@@ -107,6 +112,7 @@ BUILDERS: dict[str, Builder] = {
     "scaled_tanh": _scaled_tanh,
     "mean_square": _mean_square,
     "broadcast": _broadcast,
+    "norm": _norm,
     "matmul": _matmul,
     "seed_pair": _seed_pair,
     "product": _product,
@@ -134,6 +140,7 @@ FORMULAS: dict[str, str] = {
     "scaled_tanh": "s * tanh(x) + x",
     "mean_square": "a * mean(x**2) + sum(x)",
     "broadcast": "sin(x * v) + x**2",
+    "norm": "a * sqrt(1 + sum(x**2))",
     "matmul": "tanh(x @ m) + 0.5 * x.sum(-1, keepdim=True)",
     "seed_pair": "a**2 + 2*a + 7 + b**2",
     "product": "a*b + sin(a)",

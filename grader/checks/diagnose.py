@@ -55,17 +55,32 @@ def explain(
     *,
     numel: int = 1,
     predictions: list[Prediction] = (),  # type: ignore[assignment]
+    gradient: bool = True,
 ) -> list[Feedback]:
-    """Zero or one diagnosis for a wrong value."""
-    for key, predicted in predictions:
-        if close(got, predicted, dtype, loose=10) and not close(predicted, expected, dtype):
-            return [message(key)]
+    """Zero or one diagnosis for a wrong value.
+
+    A prediction is claimed only when the value matches it and the prediction
+    itself differs from the expected value; a pattern only when every element
+    shows it. ``gradient=False`` keeps to the patterns any value can show.
+    """
+    matched = {
+        key
+        for key, predicted in predictions
+        if close(got, predicted, dtype, loose=10) and not close(predicted, expected, dtype)
+    }
+    if len(matched) == 1:  # several different stories fit: the evidence names none
+        return [message(matched.pop())]
+    if matched:
+        return []
     g = got.detach().to("cpu", torch.float64)
     e = expected.detach().to("cpu", torch.float64)
     if g.shape != e.shape:
         return []
     if not torch.isfinite(g).all():
         return [message("diag.not_finite")]
+    if not gradient:
+        k = ratio(g, e)
+        return [message("diag.sign")] if k is not None and abs(k + 1) < 1e-3 else []
     if (g == 0).all() and not (e == 0).all():
         return [message("diag.zeros")]
     k = ratio(g, e)

@@ -58,11 +58,15 @@ def values(
     numel: int = 1,
     predictions: Callable[[], list[diagnose.Prediction]] | None = None,
     loose: float = 1.0,
+    gradient: bool = True,
 ) -> None:
     """``got`` equals ``expected`` within the dtype's tolerance.
 
     ``predictions`` (computed only on a mismatch) gives what classic mistakes
     would have returned, so the feedback can name the one that matches.
+    ``gradient=False`` says the result is not a gradient (f(x), an alias of x), so
+    patterns that only gradients show (scaled by the number of backward() calls,
+    1/n from a mean) are not claimed.
     """
     if got.shape != expected.shape:
         if got.numel() == expected.numel():
@@ -79,7 +83,9 @@ def values(
     if diagnose.close(got, expected, dtype, loose):
         return
     predicted = predictions() if predictions else []
-    why = diagnose.explain(got, expected, dtype, numel=numel, predictions=predicted)
+    why = diagnose.explain(
+        got, expected, dtype, numel=numel, predictions=predicted, gradient=gradient
+    )
     raise CheckFailed(
         message(
             "values.mismatch", where=where, expected=show.tensor(expected), got=show.tensor(got)
@@ -93,9 +99,13 @@ def tensor_like(facts: dict[str, Any], like: Tensor, *, what: str, device: str) 
     if kind == "subclass":
         raise CheckFailed(message("type.subclass", what=what, type=facts.get("type", "?")))
     if kind != "tensor":
-        key = {"number": "type.number", "numpy": "type.numpy", "none": "type.none"}.get(
-            str(kind), "type.not_tensor"
-        )
+        key = {
+            "number": "type.number",
+            "numpy": "type.numpy",
+            "none": "type.none",
+            "list": "type.list",
+            "tuple": "type.list",
+        }.get(str(kind), "type.not_tensor")
         raise CheckFailed(message(key, what=what, type=type_name(facts)))
     if list(facts["shape"]) != list(like.shape):
         raise CheckFailed(
@@ -122,6 +132,14 @@ def detached(facts: dict[str, Any], *, what: str) -> None:
         raise CheckFailed(message("side.requires_grad", what=what))
 
 
+def grad_mode_kept(run: ExerciseRun) -> None:
+    """Every call, the ``grad_mode_only`` ones included, left the grad mode as it was."""
+    for case, obs in run.each():
+        grad_mode_restored(case, obs)
+    for case, obs in run.grad_mode_only():
+        grad_mode_restored(case, obs)
+
+
 def grad_mode_restored(case: Case, obs: Observation) -> None:
     before = bool(case.meta.get("grad_mode", True))
     after = obs.facts.get("grad_mode_after")
@@ -131,23 +149,17 @@ def grad_mode_restored(case: Case, obs: Observation) -> None:
     raise CheckFailed(message(key))
 
 
-def meta_device(run: ExerciseRun, keys: list[str], what: str) -> None:
-    """On the meta device, results stay on the meta device.
+def device_agnostic(run: ExerciseRun, keys: list[str], what: str) -> None:
+    """Results stay on the inputs' device, whatever that device is.
 
-    Code that fails on meta tensors for reasons of its own (``.item()``, printing
-    values) is not penalised; copying to the CPU and creating tensors on the
-    default device are.
+    On a CPU-only machine the case marked ``watch_device`` runs under
+    ``grader.runner.devicewatch.DeviceWatch``, which marks results that would have
+    left a GPU input's device (``.cpu()``, factories without ``device=``).
     """
-    for case, obs in run.meta():
-        if obs.status != "ok":
-            text = str((obs.error or {}).get("message", ""))
-            if "copy out of meta tensor" in text:
-                raise CheckFailed(message("type.moved_to_cpu", what=what))
-            continue
-        for key in keys:
-            facts = obs.facts.get(key, {})
-            if facts.get("kind") == "tensor" and facts.get("device") != "meta":
-                raise CheckFailed(
-                    message("type.default_device", what=what, got=facts.get("device"))
-                )
-        del case
+    del keys  # the watch covers the whole returned value
+    for _case, obs in run.each():
+        why = obs.facts.get("device_taint")
+        if why == "moved_to_cpu":
+            raise CheckFailed(message("type.moved_to_cpu", what=what))
+        if why == "default_device":
+            raise CheckFailed(message("type.default_device", what=what, got="cpu"))

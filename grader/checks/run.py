@@ -44,14 +44,30 @@ class ExerciseRun:
             raise CheckFailed(message("outcome.bad_output", why="wrong number of results"))
 
     def each(self) -> Iterator[tuple[Case, Observation]]:
-        """Cases with real values, each with what came back; raises on errors."""
+        """Cases with real values, each with what came back; raises on errors.
+
+        Cases that returned come first, so a wrong value (which feedback can
+        name) is reported before an exception that another case raised.
+        """
         self.require_ran()
+        raised = None
         for case, obs in zip(self.cases, self.outcome.observations, strict=True):
-            if case.device == "meta":
+            if case.device == "meta" or case.meta.get("grad_mode_only"):
                 continue
             if obs.status != "ok":
-                raise CheckFailed(raised_feedback(self.exercise, obs))
+                raised = raised or obs
+                continue
             yield case, obs
+        if raised is not None:
+            raise CheckFailed(raised_feedback(self.exercise, raised))
+
+    def grad_mode_only(self) -> Iterator[tuple[Case, Observation]]:
+        """Cases called with gradient recording off only to see that the function
+        leaves it off (``draw.grad_mode_off``); a call that raised is not counted."""
+        self.require_ran()
+        for case, obs in zip(self.cases, self.outcome.observations, strict=True):
+            if case.meta.get("grad_mode_only") and obs.status == "ok":
+                yield case, obs
 
     def meta(self) -> Iterator[tuple[Case, Observation]]:
         """Cases on PyTorch's shape-only ``meta`` device (device-agnostic code)."""
@@ -75,8 +91,12 @@ def outcome_feedback(exercise: Exercise, outcome: Outcome) -> Feedback:
     if status == "missing_function":
         defined = ", ".join(d.get("defined") or []) or "-"
         return message("outcome.missing_function", file=file, name=name, defined=defined)
+    if status == "timeout" and d.get("limit") == "total":
+        return message("outcome.total_timeout", name=name, seconds=_num(d.get("seconds", "?")))
     if status == "timeout":
         return message("outcome.timeout", name=name, seconds=_num(d.get("seconds", "?")))
+    if status == "threads":
+        return message("outcome.threads", name=name)
     if status == "memory":
         return message("outcome.memory", name=name, mb=d.get("mb", "?"))
     if status == "exited":

@@ -42,5 +42,8 @@ def case(c: Case, key: str = "f", inputs: tuple[str, ...] = ("x",)) -> str:
 
 
 def function(name: str, first: Tensor, inputs: tuple[str, ...] = ("x",)) -> str:
-    formula = FORMULAS.get(name, "?")
-    return f"f = {formula}; {', '.join(inputs)}: shape {shape(first.shape)}, {dtype(first.dtype)}"
+    """``f = <formula>; x: shape (2, 3), float64`` (no formula when there is no f)."""
+    described = f"{', '.join(inputs)}: shape {shape(first.shape)}, {dtype(first.dtype)}"
+    if not name:
+        return described
+    return f"f = {FORMULAS.get(name, name)}; {described}"

@@ -80,6 +80,12 @@ MESSAGES: dict[str, str] = {
     "side.params_replaced": "The parameters were replaced by new tensors (p = p - lr * p.grad creates a new tensor): update the same tensor objects in place, e.g. p -= lr * p.grad inside torch.no_grad(), or p.data = p.data - lr * p.grad.",
     "side.param_not_leaf": "Parameter {i} is no longer a leaf that requires grad: do the update inside torch.no_grad() (or on p.data), so it is not recorded in the graph.",
     "side.uses_optim": "Your code uses torch.optim: this exercise is to write the update by hand.",
+    # Diagnoses and type messages added for issue 3
+    "type.list": "{what}: got a Python {type}, expected a tensor. Keep the result as a tensor: do not call .tolist() or collect the numbers in a list.",
+    "diag.hardcoded_seed_pair": "That is 2*a + 2 (and 2*b), the derivatives of the example a**2 + 2*a + 7 + b**2 only: the function changes from call to call, so let autograd compute the derivatives of f.",
+    "diag.mean_loss": "Each backward() added the gradient of f(x).mean() instead of f(x).sum(): the added part is too small by the number of outputs.",
+    "diag.multiplied_stale": "The gradient x already held was multiplied too: it looks like backward() ran once and .grad was then scaled by times. Run backward() times times, so only the new gradients add up.",
+    "diag.backward_once": "Only one gradient was added to .grad: backward() ran once, or .grad was cleared between the backward() calls. Run backward() times times and let the gradients add up.",
     # Reports
     "report.partial": "partial credit: {checks}",
     "report.total": "Total: {score}/{max_score}  ({seconds} s)",

@@ -80,6 +80,12 @@ MESSAGES: dict[str, str] = {
     "side.params_replaced": "参数被换成了新的张量（p = p - lr * p.grad 会创建新张量）：请原地更新原来那些张量对象，例如在 torch.no_grad() 里写 p -= lr * p.grad，或者 p.data = p.data - lr * p.grad。",
     "side.param_not_leaf": "第 {i} 个参数不再是 requires_grad 的叶子节点：请在 torch.no_grad() 里（或对 p.data）做更新，这样更新就不会被记进计算图。",
     "side.uses_optim": "你的代码用了 torch.optim：这道练习要求你亲手写出更新步骤。",
+    # Diagnoses and type messages added for issue 3
+    "type.list": "{what}：得到的是 Python {type}，应当是张量。请让结果保持为张量：不要调用 .tolist()，也不要把数字收集到列表里。",
+    "diag.hardcoded_seed_pair": "这是 2*a + 2（以及 2*b），只是示例 a**2 + 2*a + 7 + b**2 的偏导数：每次调用的函数都不一样，请让 autograd 去求 f 的偏导数。",
+    "diag.mean_loss": "每次 backward() 加上的是 f(x).mean() 的梯度，而不是 f(x).sum() 的梯度：加上去的那部分小了输出元素个数那么多倍。",
+    "diag.multiplied_stale": "x 原来就有的梯度也被乘上了倍数：看起来你只调用了一次 backward()，然后把 .grad 乘以 times。请调用 backward() times 次，这样只有新的梯度会累加。",
+    "diag.backward_once": ".grad 里只加上了一份梯度：要么 backward() 只调用了一次，要么在两次 backward() 之间把 .grad 清空了。请调用 backward() times 次，让梯度累加起来。",
     # 报告
     "report.partial": "部分得分：{checks}",
     "report.total": "总分：{score}/{max_score}（{seconds} 秒）",

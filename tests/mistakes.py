@@ -1,0 +1,785 @@
+"""Submissions for the mutation suite: correct alternatives and classic mistakes.
+
+Each ``Variant`` is one exercise file a learner might write. ``fails`` names the
+checks that must fail (empty: a correct solution, full marks); ``diagnosis``
+is the message key the feedback of the first failing check must carry, where
+the evidence names the mistake. ``grade_variants(seed)`` grades every variant
+in one ``grade()`` call (one pytest session) and caches the result for the
+test modules that read it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader import registry
+from grader.grading import Settings, grade
+from grader.results import ExerciseResult
+from grader.runner.execute import Limits, Sandbox
+from grader.submission import Source, Submission
+
+VALUES = frozenset({"values"})
+TYPE = frozenset({"type"})
+SIDE = frozenset({"side_effects"})
+CORRECT: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Variant:
+    exercise: str  # the function name, e.g. "scalar_grad"
+    name: str
+    body: str  # the function's definition; ``import torch`` is added above it
+    fails: frozenset[str] = CORRECT
+    diagnosis: dict[str, str] = field(default_factory=dict)  # check -> message key
+
+    @property
+    def id(self) -> str:
+        return f"{self.exercise}:{self.name}"
+
+    @property
+    def source(self) -> str:
+        return "import torch\n\n\n" + textwrap.dedent(self.body).strip() + "\n"
+
+
+def variants(exercise: str, text: str) -> list[Variant]:
+    """Variants written one after another, each under a header line
+    ``## name | fails: values, type | values: diag.key | type: type.key``
+    (continued on lines that start with ``## |``)."""
+    found = []
+    for chunk in re.split(r"\n## (?!\|)", text)[1:]:
+        header, _, code = chunk.partition("\n")
+        while code.startswith("## |"):
+            more, _, code = code.partition("\n")
+            header += more.removeprefix("##")
+        name, *fields = (part.strip() for part in header.split(" | "))
+        fails: frozenset[str] = CORRECT
+        diagnosis: dict[str, str] = {}
+        for item in fields:
+            key, _, value = (s.strip() for s in item.partition(":"))
+            if key == "fails":
+                fails = frozenset(s.strip() for s in value.split(","))
+            else:
+                diagnosis[key] = value
+        found.append(Variant(exercise, name, code, fails, diagnosis))
+    return found
+
+
+SCALAR = variants(
+    "scalar_grad",
+    """
+## autograd.grad
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf)
+    return g
+## torch.func.grad
+def scalar_grad(f, x):
+    return torch.func.grad(f)(x)
+## tutorial style on x itself
+def scalar_grad(f, x):
+    x.requires_grad_(True)
+    y = f(x)
+    y.backward()
+    return x.grad
+## enable_grad, works under no_grad too
+def scalar_grad(f, x):
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_()
+        f(leaf).backward()
+    return leaf.grad
+## returns f(x) | fails: values | values: diag.returned_value
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.backward()
+    return y.detach()
+## hard-coded seed derivative | fails: values | values: diag.hardcoded_seed
+def scalar_grad(f, x):
+    return 2 * x + 2
+## sign flipped | fails: values | values: diag.sign
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    return -leaf.grad
+## backward twice | fails: values | values: diag.scaled_int
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    f(leaf).backward()
+    return leaf.grad
+## forward difference | fails: values
+def scalar_grad(f, x):
+    h = 1e-4
+    return (f(x + h) - f(x)) / h
+## derivative of x**2 only | fails: values
+def scalar_grad(f, x):
+    return 2 * x
+## keeps the graph | fails: side_effects | side_effects: side.requires_grad
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True)
+    return g
+## .item() | fails: type | type: type.number
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    return leaf.grad.item()
+## .numpy() | fails: type | type: type.numpy
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    return leaf.grad.numpy()
+## always float64 | fails: type | type: type.dtype
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    return leaf.grad.double()
+## .cpu() | fails: type | type: type.moved_to_cpu
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    return leaf.grad.cpu()
+## torch.zeros without device | fails: type | type: type.default_device
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    out = torch.zeros((), dtype=x.dtype)
+    out += leaf.grad
+    return out
+## switches recording on for good | fails: side_effects | side_effects: side.grad_mode_left_on
+def scalar_grad(f, x):
+    torch.set_grad_enabled(True)
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    return leaf.grad
+## switches recording off at the end | fails: side_effects | side_effects: side.grad_mode_left_off
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    torch.set_grad_enabled(False)
+    return leaf.grad
+""",
+)
+
+VECTOR = variants(
+    "vector_grad",
+    """
+## autograd.grad with grad_outputs
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    (g,) = torch.autograd.grad(y, leaf, grad_outputs=torch.ones_like(y))
+    return g
+## torch.func.grad of the sum
+def vector_grad(f, x):
+    return torch.func.grad(lambda t: f(t).sum())(x)
+## backward(gradient=ones)
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.backward(gradient=torch.ones_like(y))
+    return leaf.grad
+## torch.func.vjp
+def vector_grad(f, x):
+    y, pull = torch.func.vjp(f, x)
+    (g,) = pull(torch.ones_like(y))
+    return g
+## mean instead of sum | fails: values | values: diag.mean_instead_of_sum
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).mean().backward()
+    return leaf.grad
+## hard-coded seed derivative | fails: values | values: diag.hardcoded_seed
+def vector_grad(f, x):
+    return 2 * x + 2
+## backward twice | fails: values | values: diag.scaled_int
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    return leaf.grad
+## sign flipped | fails: values | values: diag.sign
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).sum().backward()
+    return -leaf.grad
+## first output only | fails: values
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).reshape(-1)[0].backward()
+    return leaf.grad
+## forward differences | fails: values
+def vector_grad(f, x):
+    h = 1e-4
+    base = f(x).sum()
+    flat = []
+    for i in range(x.numel()):
+        step = torch.zeros_like(x).reshape(-1)
+        step[i] = h
+        flat.append((f(x + step.reshape(x.shape)).sum() - base) / h)
+    return torch.stack(flat).reshape(x.shape)
+## .tolist() | fails: type, values | type: type.list
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).sum().backward()
+    return leaf.grad.tolist()
+## zeros of the default dtype | fails: type | type: type.dtype
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).sum().backward()
+    out = torch.zeros(x.shape, device=x.device)
+    out += leaf.grad
+    return out
+""",
+)
+
+PARTIAL = variants(
+    "partial_grads",
+    """
+## backward, zeros for unused
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    f(*leaves).sum().backward()
+    return tuple(
+        torch.zeros_like(t) if t.grad is None else t.grad for t in leaves
+    )
+## torch.func.grad over all inputs
+def partial_grads(f, *xs):
+    argnums = tuple(range(len(xs)))
+    return torch.func.grad(lambda *a: f(*a).sum(), argnums=argnums)(*xs)
+## materialize_grads
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    return torch.autograd.grad(
+        f(*leaves).sum(), leaves, allow_unused=True, materialize_grads=True
+    )
+## one input at a time, as a list
+def partial_grads(f, *xs):
+    out = []
+    for i in range(len(xs)):
+        args = [x.detach() for x in xs]
+        args[i].requires_grad_()
+        y = f(*args).sum()
+        if y.requires_grad:
+            out.append(torch.autograd.grad(y, args[i])[0])
+        else:
+            out.append(torch.zeros_like(xs[i]))
+    return out
+## backward once per input | fails: values | values: diag.scaled_int
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    for _ in leaves:
+        f(*leaves).sum().backward()
+    return tuple(
+        torch.zeros_like(t) if t.grad is None else t.grad for t in leaves
+    )
+## mean instead of sum | fails: values | values: diag.mean_instead_of_sum
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    grads = torch.autograd.grad(f(*leaves).mean(), leaves, allow_unused=True)
+    return tuple(
+        torch.zeros_like(t) if g is None else g for t, g in zip(leaves, grads)
+    )
+## hard-coded seed derivatives | fails: values | values: diag.hardcoded_seed_pair
+def partial_grads(f, *xs):
+    return tuple([2 * xs[0] + 2] + [2 * x for x in xs[1:]])
+## sign flipped | fails: values | values: diag.sign
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    grads = torch.autograd.grad(f(*leaves).sum(), leaves, allow_unused=True)
+    return tuple(
+        torch.zeros_like(t) if g is None else -g for t, g in zip(leaves, grads)
+    )
+## first input only | fails: values
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    (g,) = torch.autograd.grad(f(*leaves).sum(), leaves[0])
+    return (g, *[torch.zeros_like(x) for x in xs[1:]])
+## ones for an unused input | fails: values
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    grads = torch.autograd.grad(f(*leaves).sum(), leaves, allow_unused=True)
+    return tuple(
+        torch.ones_like(t) if g is None else g for t, g in zip(leaves, grads)
+    )
+## None for an unused input | fails: type, values | values: type.none | type: type.none
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    return torch.autograd.grad(f(*leaves).sum(), leaves, allow_unused=True)
+""",
+)
+
+NO_GRAD = variants(
+    "evaluate_without_grad",
+    """
+## decorator
+@torch.no_grad()
+def evaluate_without_grad(f, x):
+    return f(x)
+## inference_mode
+def evaluate_without_grad(f, x):
+    with torch.inference_mode():
+        return f(x)
+## set_grad_enabled(False) as a context
+def evaluate_without_grad(f, x):
+    with torch.set_grad_enabled(False):
+        return f(x)
+## save and restore the mode
+def evaluate_without_grad(f, x):
+    before = torch.is_grad_enabled()
+    torch.set_grad_enabled(False)
+    try:
+        return f(x)
+    finally:
+        torch.set_grad_enabled(before)
+## decorator applied inline
+def evaluate_without_grad(f, x):
+    return torch.no_grad()(f)(x)
+## copies x under no_grad, calls f outside | fails: values | values: side.graph_recorded
+def evaluate_without_grad(f, x):
+    with torch.no_grad():
+        x0 = x * 1
+    return f(x0)
+## detach afterwards | fails: values | values: side.graph_recorded
+def evaluate_without_grad(f, x):
+    return f(x).detach()
+## detaches x only | fails: values | values: side.graph_recorded
+def evaluate_without_grad(f, x):
+    return f(x.detach()).detach()
+## .data afterwards | fails: values | values: side.graph_recorded
+def evaluate_without_grad(f, x):
+    return f(x).data
+## no_grad() without with | fails: values | values: side.graph_recorded
+def evaluate_without_grad(f, x):
+    torch.no_grad()
+    return f(x).detach()
+## computed after the block | fails: values | values: side.graph_recorded
+def evaluate_without_grad(f, x):
+    with torch.no_grad():
+        y = x
+    return f(y).detach()
+## grad mode switched off for good | fails: side_effects | side_effects: side.grad_mode_left_off
+def evaluate_without_grad(f, x):
+    torch.set_grad_enabled(False)
+    return f(x)
+## x.requires_grad_(False) | fails: side_effects, values
+## | side_effects: side.input_requires_grad_changed
+def evaluate_without_grad(f, x):
+    x.requires_grad_(False)
+    return f(x)
+""",
+)
+
+ACCUMULATE = variants(
+    "accumulated_grad",
+    """
+## one graph, retain_graph
+def accumulated_grad(f, x, times):
+    y = f(x).sum()
+    for _ in range(times):
+        y.backward(retain_graph=True)
+    return x.grad
+## autograd.grad, then added to .grad
+def accumulated_grad(f, x, times):
+    (g,) = torch.autograd.grad(f(x).sum(), x)
+    if x.grad is None:
+        x.grad = times * g
+    else:
+        x.grad += times * g
+    return x.grad
+## torch.func, returns a copy
+def accumulated_grad(f, x, times):
+    g = torch.func.grad(lambda t: f(t).sum())(x.detach())
+    with torch.no_grad():
+        total = times * g if x.grad is None else x.grad + times * g
+    x.grad = total
+    return x.grad.clone()
+## cleared each time | fails: values | values: diag.cleared_each_time
+def accumulated_grad(f, x, times):
+    for _ in range(times):
+        x.grad = None
+        f(x).sum().backward()
+    return x.grad
+## stale grad cleared first | fails: values | values: diag.stale_ignored
+def accumulated_grad(f, x, times):
+    x.grad = None
+    for _ in range(times):
+        f(x).sum().backward()
+    return x.grad
+## one time too many | fails: values | values: diag.times_off_by_one
+def accumulated_grad(f, x, times):
+    for _ in range(times + 1):
+        f(x).sum().backward()
+    return x.grad
+## one time too few (times is 2 in the first case) | fails: values | values: diag.backward_once
+def accumulated_grad(f, x, times):
+    for _ in range(1, times):
+        f(x).sum().backward()
+    if x.grad is None:
+        x.grad = torch.zeros_like(x)
+    return x.grad
+## mean instead of sum | fails: values | values: diag.mean_loss
+def accumulated_grad(f, x, times):
+    for _ in range(times):
+        f(x).mean().backward()
+    return x.grad
+## backward once, then multiplied | fails: values | values: diag.multiplied_stale
+def accumulated_grad(f, x, times):
+    f(x).sum().backward()
+    with torch.no_grad():
+        x.grad *= times
+    return x.grad
+## x.grad left alone | fails: side_effects | side_effects: side.grad_not_accumulated
+def accumulated_grad(f, x, times):
+    (g,) = torch.autograd.grad(f(x).sum(), x)
+    old = torch.zeros_like(x) if x.grad is None else x.grad
+    return old + times * g
+## grad with a graph | fails: side_effects | side_effects: side.requires_grad
+def accumulated_grad(f, x, times):
+    for _ in range(times):
+        f(x).sum().backward(create_graph=True)
+    return x.grad
+""",
+)
+
+ZERO = variants(
+    "fresh_grads",
+    """
+## x.grad = None, copies
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        f(x).sum().backward()
+        out.append(x.grad.clone())
+    return out
+## autograd.grad, .grad untouched
+def fresh_grads(fs, x):
+    return [torch.autograd.grad(f(x).sum(), x)[0] for f in fs]
+## torch.func.grad, a tuple
+def fresh_grads(fs, x):
+    return tuple(torch.func.grad(lambda t, f=f: f(t).sum())(x.detach()) for f in fs)
+## zero_ in place, detach().clone()
+def fresh_grads(fs, x):
+    grads = []
+    for f in fs:
+        if x.grad is not None:
+            x.grad.data.zero_()
+        f(x).sum().backward()
+        grads.append(x.grad.detach().clone())
+    return grads
+## never cleared | fails: values | values: diag.not_zeroed
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        f(x).sum().backward()
+        out.append(x.grad.clone())
+    return out
+## cleared once at the start | fails: values | values: diag.zeroed_once
+def fresh_grads(fs, x):
+    x.grad = None
+    out = []
+    for f in fs:
+        f(x).sum().backward()
+        out.append(x.grad.clone())
+    return out
+## cleared after backward, not before | fails: values | values: diag.stale_kept
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        f(x).sum().backward()
+        out.append(x.grad.clone())
+        x.grad.zero_()
+    return out
+## mean instead of sum | fails: values
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        f(x).mean().backward()
+        out.append(x.grad.clone())
+    return out
+## backward twice each | fails: values | values: diag.scaled_int
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        y = f(x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        out.append(x.grad.clone())
+    return out
+## functions in reverse order | fails: values
+def fresh_grads(fs, x):
+    out = []
+    for f in reversed(fs):
+        x.grad = None
+        f(x).sum().backward()
+        out.append(x.grad.clone())
+    return out
+## the first function every time | fails: values
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        fs[0](x).sum().backward()
+        out.append(x.grad.clone())
+    return out
+## stores x.grad itself | fails: side_effects, values | values: diag.aliasing
+## | side_effects: side.aliasing
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        if x.grad is not None:
+            x.grad.zero_()
+        f(x).sum().backward()
+        out.append(x.grad)
+    return out
+## last entry is x.grad | fails: side_effects | side_effects: side.depends_on_grad
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        f(x).sum().backward()
+        out.append(x.grad)
+    return out
+""",
+)
+
+DESCENT = variants(
+    "gradient_descent",
+    """
+## p.data, zero_()
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        for p in params:
+            if p.grad is not None:
+                p.grad.zero_()
+        f(*params).mean().backward()
+        for p in params:
+            p.data = p.data - lr * p.grad
+    return params
+## autograd.grad, sub_ under no_grad
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        grads = torch.autograd.grad(f(*params).mean(), params)
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p.sub_(lr * g)
+    return params
+## torch.func.grad, add_ with alpha
+def gradient_descent(f, params, lr, steps):
+    loss = lambda *ps: f(*ps).mean()
+    argnums = tuple(range(len(params)))
+    for _ in range(steps):
+        grads = torch.func.grad(loss, argnums=argnums)(*[p.detach() for p in params])
+        with torch.no_grad():
+            for p, g in zip(params, grads):
+                p.add_(g, alpha=-lr)
+    return params
+## copy_ in a decorated helper
+@torch.no_grad()
+def step(params, lr):
+    for p in params:
+        p.copy_(p - lr * p.grad)
+        p.grad = None
+
+def gradient_descent(f, params, lr, steps):
+    for p in params:
+        p.grad = None
+    for _ in range(steps):
+        f(*params).mean().backward()
+        step(params, lr)
+    return params
+## the seed's bug: a param updated from the previous one | fails: values | values: diag.cross_update
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        for i, p in enumerate(params):
+            prev = params[i - 1] if i > 0 else p
+            source = prev if prev.shape == p.shape else p
+            p.data = source.data - lr * p.grad
+    return params
+## never cleared | fails: values | values: diag.not_zeroed
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        f(*params).mean().backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+    return params
+## uphill | fails: values | values: diag.ascent
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        with torch.no_grad():
+            for p in params:
+                p += lr * p.grad
+    return params
+## sum instead of mean | fails: values | values: diag.sum_loss
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).sum().backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+    return params
+## one step too many | fails: values | values: diag.steps_off_by_one
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps + 1):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+    return params
+## cleared after the update, not before | fails: values | values: diag.stale_kept
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        f(*params).mean().backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+                p.grad.zero_()
+    return params
+## learning rate left out | fails: values
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        with torch.no_grad():
+            for p in params:
+                p -= p.grad
+    return params
+## no update at all | fails: values | values: diag.no_update
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+    return params
+## new tensors instead of in place | fails: side_effects | side_effects: side.params_replaced
+def gradient_descent(f, params, lr, steps):
+    params = list(params)
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        params = [(p - lr * p.grad).detach().requires_grad_() for p in params]
+    return params
+## torch.optim.SGD | fails: side_effects | side_effects: side.uses_optim
+def gradient_descent(f, params, lr, steps):
+    opt = torch.optim.SGD(params, lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        f(*params).mean().backward()
+        opt.step()
+    return params
+## switches recording on for good | fails: side_effects | side_effects: side.grad_mode_left_on
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        torch.set_grad_enabled(True)
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        torch.set_grad_enabled(False)
+        for p in params:
+            p -= lr * p.grad
+        torch.set_grad_enabled(True)
+    return params
+""",
+)
+
+DETACH = variants(
+    "detach_alias",
+    """
+## .data
+def detach_alias(x):
+    return x.data
+## detach, then view_as
+def detach_alias(x):
+    return x.detach().view_as(x)
+## detach, then reshape (a view)
+def detach_alias(x):
+    return x.detach().reshape(x.shape)
+## Tensor.detach called on the class
+def detach_alias(x):
+    return torch.Tensor.detach(x)
+## clone | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    with torch.no_grad():
+        return x.clone()
+## detach().clone() | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    return x.detach().clone()
+## times one | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    return x.detach() * 1
+## copy_ into new memory | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    return torch.empty_like(x).copy_(x.detach())
+## dtype round trip | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    return x.detach().to(torch.float64).to(x.dtype)
+## zeros plus x | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    return torch.zeros_like(x) + x.detach()
+## returns x | fails: side_effects | side_effects: side.alias_requires_grad
+def detach_alias(x):
+    return x
+## detaches x in place | fails: side_effects | side_effects: side.x_lost_requires_grad
+def detach_alias(x):
+    return x.detach_()
+## a NumPy view | fails: type | type: type.numpy
+def detach_alias(x):
+    return x.detach().numpy()
+""",
+)
+
+VARIANTS: list[Variant] = [
+    *SCALAR,
+    *VECTOR,
+    *PARTIAL,
+    *NO_GRAD,
+    *ACCUMULATE,
+    *ZERO,
+    *DESCENT,
+    *DETACH,
+]
+
+SEEDS = (11, 2024, 90210)
+"""Seeds the suite runs on; the first is the one the diagnosis tests read."""
+
+
+@functools.cache
+def grade_variants(seed: int) -> dict[str, ExerciseResult]:
+    """Every variant graded under ``seed``, by variant id.
+
+    One ``grade()`` call per exercise (one pytest session each), all sharing one
+    sandbox: a submission holds only the file of its exercise.
+    """
+    found: dict[str, ExerciseResult] = {}
+    settings = Settings(seed=seed, limits=Limits(timeout=20.0))
+    with Sandbox(settings.limits) as box:
+        for ex in registry.EXERCISES:
+            mine = [var for var in VARIANTS if var.exercise == ex.name]
+            submissions = [
+                Submission(var.id, Path(var.id), {ex.file: Source(var.source, ex.file)})
+                for var in mine
+            ]
+            for result in grade(submissions, (ex,), settings, sandbox=box):
+                (found[result.submission],) = result.exercises
+    return found

@@ -88,6 +88,11 @@ def run_checks(runs: list[ExerciseRun]) -> list[CheckVerdict]:
         "-p", "no:terminal",
         "-p", "no:warnings",
         "-p", "no:stepwise",
+        # Not needed by the checks, and costly: logging adds a handler to every logger
+        # around each test; the other two run gc.collect() when the session ends.
+        "-p", "no:logging",
+        "-p", "no:unraisableexception",
+        "-p", "no:threadexception",
         "--noconftest",
         "-c", str(here / "pytest.ini"),
         "--rootdir", str(here),

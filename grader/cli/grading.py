@@ -19,8 +19,14 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def default_limits(device: str, timeout: float | None, memory: int) -> Limits:
-    return Limits(timeout=timeout or (20.0 if device == "cuda" else 5.0), memory_mb=memory)
+def default_limits(
+    device: str, timeout: float | None, memory: int, total_timeout: float | None = None
+) -> Limits:
+    return Limits(
+        timeout=timeout or (20.0 if device == "cuda" else 5.0),
+        memory_mb=memory,
+        total=total_timeout,
+    )
 
 
 def grade_path(
@@ -34,6 +40,7 @@ def grade_path(
     memory: int,
     lang: str,
     color: bool,
+    total_timeout: float | None = None,
 ) -> None:
     from grader.cli.main import exercise_names
     from grader.grading import Settings, grade
@@ -48,7 +55,7 @@ def grade_path(
     # The zygote forks before CUDA is touched and before any hidden input exists.
     with Sandbox(Limits()) as sandbox:
         device = resolve_device(device)
-        sandbox.limits = default_limits(device, timeout, memory)
+        sandbox.limits = default_limits(device, timeout, memory, total_timeout)
         settings = Settings(device=device, seed=seed, limits=sandbox.limits)
         (result,) = grade([submission], exercises, settings, sandbox=sandbox)
     click.echo(render(fmt, result, lang=lang, color=color))

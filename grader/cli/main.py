@@ -93,6 +93,12 @@ def use_color() -> bool:
     show_default=True,
     help="Megabytes of memory each exercise may use.",
 )
+@click.option(
+    "--total-timeout",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help="Seconds the whole submission may run [default: 6 x --timeout].",
+)
 @lang_option
 def check_command(
     path: Path,
@@ -102,6 +108,7 @@ def check_command(
     seed: int | None,
     timeout: float | None,
     memory: int,
+    total_timeout: float | None,
     lang: str | None,
 ) -> None:
     """Grade the exercise files in PATH (default: exercises/)."""
@@ -115,6 +122,7 @@ def check_command(
         seed=seed,
         timeout=timeout,
         memory=memory,
+        total_timeout=total_timeout,
         lang=resolve_lang(lang),
         color=use_color(),
     )

@@ -7,6 +7,8 @@ MESSAGES: dict[str, str] = {
     "outcome.import_error": "Running {file} failed before {file}'s function was called: {error}.",
     "outcome.missing_function": "{file} does not define a function named {name} (it defines: {defined}). Check the spelling of the def line.",
     "outcome.timeout": "{name} did not finish within {seconds} s and was stopped (timed out). Look for a loop that never ends or a wait that never returns.",
+    "outcome.total_timeout": "{name} was stopped because your whole submission used up its time limit of {seconds} s (timed out). Make the slow exercises faster first.",
+    "outcome.threads": "{name} returned while a thread it started was still running, so its result cannot be trusted and scores nothing. Wait for your threads to finish (join them) before returning, or do not start any.",
     "outcome.memory": "{name} used more than {mb} MB of memory and was stopped (memory limit). Look for tensors or lists that keep growing.",
     "outcome.exited": "Your code ended its own process (exit code {code}) instead of returning a result. Remove sys.exit(), exit() or os._exit() calls.",
     "outcome.crashed": "The process running your code crashed ({signal}) before it returned a result.",

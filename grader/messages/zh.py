@@ -7,6 +7,8 @@ MESSAGES: dict[str, str] = {
     "outcome.import_error": "运行 {file} 时出错，还没来得及调用 {file} 里的函数：{error}。",
     "outcome.missing_function": "{file} 里没有名为 {name} 的函数（文件里定义的有：{defined}）。请检查 def 这一行的拼写。",
     "outcome.timeout": "{name} 在 {seconds} 秒内没有结束，已被停止（超时）。看看有没有停不下来的循环，或者一直等不到返回的等待。",
+    "outcome.total_timeout": "{name} 被停止了：你整份提交的总时间上限 {seconds} 秒已经用完（超时）。请先让运行慢的练习变快。",
+    "outcome.threads": "{name} 返回时，它启动的线程还在运行，这样的结果不可信，本题不得分。返回之前请等你的线程结束（join），或者不要启动线程。",
     "outcome.memory": "{name} 用掉的内存超过了 {mb} MB，已被停止（内存上限）。看看有没有不断变大的张量或列表。",
     "outcome.exited": "你的代码自己结束了所在的进程（退出码 {code}），没有返回结果。请删掉 sys.exit()、exit() 或 os._exit() 的调用。",
     "outcome.crashed": "运行你代码的进程在返回结果之前崩溃了（{signal}）。",

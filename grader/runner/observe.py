@@ -8,11 +8,14 @@ runs), so monkeypatching ``torch.Tensor`` cannot change what is recorded.
 
 from __future__ import annotations
 
-import numbers
+from collections.abc import Callable
 from typing import Any
 
+import numpy
 import torch
 from torch import Tensor
+
+from grader.runner.devicewatch import DeviceWatch
 
 _TENSOR = torch.Tensor
 _BASE = torch._C.TensorBase
@@ -29,6 +32,12 @@ _clone = _BASE.clone
 _data_ptr = _BASE.data_ptr
 _untyped_storage = _BASE.untyped_storage
 is_grad_enabled = torch._C.is_grad_enabled
+_is_subclass = type.__dict__["__subclasscheck__"]  # (cls, sub): no metaclass code runs
+_type_module = type.__dict__["__module__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_NDARRAY = numpy.ndarray
+_np_array = numpy.array
+_np_float64 = numpy.float64
 
 MAX_ITEMS = 16
 
@@ -61,16 +70,45 @@ def grad_of(t: Tensor) -> Tensor | None:
 
 
 class Recorder:
-    """Facts and tensors recorded for one case."""
+    """Facts and tensors recorded for one case.
 
-    def __init__(self) -> None:
+    ``settle`` (the worker passes ``Snapshot.settle``) runs right after the
+    learner's function returns, before anything is recorded: it undoes
+    monkeypatches, torch modes, hooks and timers the call left behind. Nothing
+    here calls a method of a learner's object: types are checked exactly, so a
+    lying object never gets to run code while facts are being recorded.
+    """
+
+    def __init__(
+        self, watch_device: bool = False, settle: Callable[[], None] | None = None
+    ) -> None:
         self.facts: dict[str, Any] = {}
         self.tensors: dict[str, Tensor] = {}
+        self.watch_device = watch_device
+        self._settle = settle
+        self.kept: list[Any] = []  # the learner's objects, alive until the worker exits
 
     def call(self, fn: Any, *args: Any) -> Any:
-        """Call the learner's function; record the grad mode it leaves behind."""
-        result = fn(*args)
-        self.facts["grad_mode_after"] = bool(is_grad_enabled())
+        """Call the learner's function; record the grad mode it leaves behind.
+
+        With ``self.watch_device``, also record whether the result would have left the
+        inputs' device (``device_taint``, see ``devicewatch``).
+        """
+        watch = None
+        try:
+            if self.watch_device:
+                with DeviceWatch() as watch:
+                    result = fn(*args)
+            else:
+                result = fn(*args)
+            grad_mode = bool(is_grad_enabled())
+        finally:
+            if self._settle is not None:
+                self._settle()
+        self.kept.append(result)
+        if watch is not None:
+            self.facts["device_taint"] = watch.why(result)
+        self.facts["grad_mode_after"] = grad_mode
         return result
 
     def fact(self, key: str, value: Any) -> None:
@@ -81,6 +119,9 @@ class Recorder:
         if t is None:
             self.facts[key] = {"kind": "none"}
             return
+        if type(t) is not _TENSOR:  # e.g. a subclass assigned to x.grad
+            self.facts[key] = {"kind": "subclass", "type": _type_name(t)}
+            return
         self.facts[key] = tensor_facts(t)
         if _device(t).type != "meta":
             self.tensors[key] = cpu_copy(t)
@@ -90,38 +131,33 @@ class Recorder:
         kind = type(obj)
         if kind is _TENSOR:
             self.tensor(key, obj)  # type: ignore[arg-type]
-        elif isinstance(obj, _TENSOR):
+        elif _is_subclass(_TENSOR, kind):
             self.facts[key] = {"kind": "subclass", "type": _type_name(obj)}
         elif obj is None:
             self.facts[key] = {"kind": "none"}
-        elif kind in (tuple, list) and depth == 0:
+        elif (kind is tuple or kind is list) and depth == 0:
             items = list(obj)[:MAX_ITEMS]  # type: ignore[call-overload]
             self.facts[key] = {"kind": kind.__name__, "len": len(obj)}  # type: ignore[arg-type]
             for i, item in enumerate(items):
                 self.value(f"{key}.{i}", item, depth + 1)
-        elif isinstance(obj, numbers.Real) and kind in (int, float, bool):
-            self.facts[key] = {"kind": "number", "type": kind.__name__, "value": float(obj)}
-        elif _type_name(obj) == "numpy.ndarray":
+        elif kind is int or kind is float or kind is bool:
+            self.facts[key] = {"kind": "number", "type": kind.__name__, "value": float(obj)}  # type: ignore[arg-type]
+        elif kind is _NDARRAY:
             facts: dict[str, Any] = {"kind": "numpy", "type": "numpy.ndarray"}
-            try:
-                import numpy as np
-
-                arr = np.array(obj, dtype=np.float64, copy=True)
-                if arr.size <= 1 << 16:
-                    self.tensors[key] = torch.from_numpy(arr)
-                    facts["shape"] = list(arr.shape)
-            except Exception:
-                pass
+            if obj.dtype.kind in "biuf" and obj.size <= 1 << 16:  # type: ignore[attr-defined]
+                arr = _np_array(obj, dtype=_np_float64, copy=True)
+                self.tensors[key] = torch.from_numpy(arr)
+                facts["shape"] = list(arr.shape)
             self.facts[key] = facts
         else:
             self.facts[key] = {"kind": "other", "type": _type_name(obj)}
 
 
 def _type_name(obj: object) -> str:
+    """``module.Qualname`` of ``obj``'s type, read without running the learner's code."""
     kind = type(obj)
-    try:
-        module = str(kind.__module__)
-        name = str(kind.__qualname__)
-    except Exception:
-        return "unknown"
+    module = _type_module(kind)
+    name = _type_qualname(kind)
+    module = module if type(module) is str else "?"
+    name = name if type(name) is str else "?"
     return name if module == "builtins" else f"{module}.{name}"

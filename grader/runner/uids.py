@@ -5,17 +5,29 @@ job, every process of that uid can be killed (setsid escapees included). Several
 graders may run on one machine at once (a class's batch, a learner's watch mode,
 parallel tests), so a uid is leased with an exclusive ``flock`` on a file under
 ``/tmp``: no two live jobs anywhere on the machine share a uid.
+
+``clear_uid`` ends a job: it kills every process of the uid and removes what the
+uid left in the machine's shared temporary places (files in /tmp, /var/tmp,
+/dev/shm, System V shared memory, semaphores and message queues).
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import random
+import shutil
+import signal
+import stat
+import tempfile
+import time
 
 BASE = 61000
 COUNT = 4000
 LOCK_DIR = "/tmp/.autograd-grader-uids"
+SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock")
+_IPC_RMID = 0
 
 
 class UidLease:
@@ -34,6 +46,9 @@ class UidLease:
 def lease_uid() -> UidLease:
     """Lease a free uid in [BASE, BASE + COUNT)."""
     os.makedirs(LOCK_DIR, mode=0o700, exist_ok=True)
+    info = os.lstat(LOCK_DIR)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise RuntimeError(f"{LOCK_DIR} must be a folder of this user that no one else can write")
     start = random.randrange(COUNT)
     for i in range(COUNT):
         uid = BASE + (start + i) % COUNT
@@ -45,3 +60,119 @@ def lease_uid() -> UidLease:
             continue
         return UidLease(uid, fd)
     raise RuntimeError("no free sandbox uid")
+
+
+def clear_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (setsid escapees included) and remove its
+    leftovers. The work runs in a child that has become ``uid``: it can only
+    signal and delete what that user could."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            _kill_all(uid)
+            _remove_files(uid)
+            _remove_ipc(uid)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.waitpid(pid, 0)
+
+
+def _kill_all(uid: int) -> None:
+    """SIGKILL every process this user may signal (on Linux, never the caller).
+
+    One kill(-1) is atomic against forks (a process with a fatal signal pending
+    cannot fork), so nothing escapes it; the scan after it only confirms.
+    """
+    me = os.getpid()
+    for _ in range(20):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            return  # no other process at all
+        if not [p for p in _live_processes_of(uid) if p != me]:
+            return
+        time.sleep(0.002)
+
+
+def _live_processes_of(uid: int) -> list[int]:
+    """Processes (not zombies) whose real, effective or saved uid is ``uid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        uids = fields.get("Uid", "").split()[:3]
+        if str(uid) in uids and not fields.get("State", "").strip().startswith(("Z", "X")):
+            found.append(int(entry))
+    return found
+
+
+def _remove_files(uid: int) -> None:
+    for folder in dict.fromkeys((tempfile.gettempdir(), *SHARED_TEMP)):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    _remove_tree(entry.path)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a folder the user owns, even one whose subfolders it made unwritable."""
+    try:
+        shutil.rmtree(path)
+        return
+    except OSError:
+        pass
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        return
+    for root, dirs, _files in os.walk(path):
+        for name in dirs:
+            try:
+                os.chmod(os.path.join(root, name), 0o700)
+            except OSError:
+                continue
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_ipc(uid: int) -> None:
+    """Remove System V IPC objects of ``uid`` (they outlive processes)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    removers = {
+        "shm": ("shmid", lambda i: libc.shmctl(i, _IPC_RMID, None)),
+        "sem": ("semid", lambda i: libc.semctl(i, 0, _IPC_RMID)),
+        "msg": ("msqid", lambda i: libc.msgctl(i, _IPC_RMID, None)),
+    }
+    for kind, (id_column, remove) in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                header, *rows = fh.read().splitlines()
+        except OSError:
+            continue
+        columns = header.split()
+        for row in rows:
+            fields = dict(zip(columns, row.split(), strict=False))
+            if fields.get("uid") == str(uid):
+                remove(int(fields.get(id_column, "-1")))

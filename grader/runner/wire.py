@@ -24,8 +24,17 @@ class WireError(ValueError):
 
 
 def encode(tensors: dict[str, Tensor], doc: dict[str, Any]) -> bytes:
-    """Pack tensors (moved to the CPU) and a JSON document into one message."""
-    plain = {k: t.detach().to("cpu").contiguous() for k, t in tensors.items()}
+    """Pack tensors (moved to the CPU) and a JSON document into one message.
+    Tensors that share memory are copied apart (safetensors refuses shared ones)."""
+    plain: dict[str, Tensor] = {}
+    seen: set[int] = set()
+    for key, t in tensors.items():
+        t = t.detach().to("cpu").contiguous()
+        ptr = t.untyped_storage().data_ptr()
+        if ptr in seen and t.numel():
+            t = t.clone()
+        seen.add(t.untyped_storage().data_ptr())
+        plain[key] = t
     return _save_tensors(plain, metadata={_META_KEY: json.dumps(doc)})
 
 

@@ -2,13 +2,16 @@
 
 It locks itself down (scratch directory, minimal environment, resource limits,
 an unprivileged user when the grader runs as root), runs the exercise's probe on
-every case, and writes back one length-prefixed ``wire`` message. Everything the
-learner's code raises, even ``SystemExit`` or ``KeyboardInterrupt``, is recorded
-as data; nothing it prints reaches the grader's output.
+every case, and writes back one length-prefixed ``wire`` message per case as soon
+as it is recorded. Everything the learner's code raises, even ``SystemExit`` or
+``KeyboardInterrupt``, is recorded as data; nothing it prints reaches the grader's
+output. Before each call and right after it, ``reset.Snapshot`` undoes what the
+learner's code changed in this process (monkeypatches, torch modes, hooks).
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import linecache
 import os
@@ -26,10 +29,15 @@ from grader import registry
 from grader.cases import unpack
 from grader.runner import wire
 from grader.runner.observe import Recorder
+from grader.runner.preload import preload
+from grader.runner.reset import Snapshot, ThreadsLeft, block_audit_hooks
 
 _write = os.write
 _exit = os._exit
+_pack = struct.pack
 _set_grad_enabled = torch._C._set_grad_enabled
+_PR_SET_DUMPABLE = 4
+_PR_SET_NO_NEW_PRIVS = 38
 _MAX_TEXT = 600
 _MAX_FRAMES = 8
 
@@ -42,49 +50,118 @@ def worker_main(job_fd: int, result_fd: int, settings: dict) -> None:
     blob = _read_all(job_fd)
     os.close(job_fd)
     tensors, doc = wire.decode(blob)
+    try:
+        preload(str(doc.get("source", "")))  # as the grader: the sandbox user may not read them
+    except Exception:
+        pass  # a source that cannot even be parsed fails when it is compiled below
     _confine(settings)
     torch.set_num_threads(1)
-    out_tensors, out_doc = run_job(doc, tensors)
-    try:
-        message = wire.encode(out_tensors, out_doc)
-    except BaseException as exc:
-        message = wire.encode({}, {"status": "bad_output", "error": describe_exception(exc, "")})
-    _write_all(result_fd, struct.pack("<Q", len(message)) + message)
+    # Import now what sending an answer needs, while files can still be opened.
+    wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
+    block_audit_hooks()
+    run_job(doc, tensors, Frames(result_fd), data_mb=settings.get("data_mb"))
     _exit(0)
 
 
-def run_job(doc: dict[str, Any], tensors: dict) -> tuple[dict, dict[str, Any]]:
-    """Load the learner's source and probe every case. Returns wire tensors and doc."""
+class Frames:
+    """Writes length-prefixed ``wire`` messages to the grader, one per case.
+
+    Each case's answer leaves the process as soon as it is recorded, so code the
+    learner runs later (the next case's call) cannot change it.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def send(self, tensors: dict, doc: dict[str, Any]) -> None:
+        try:
+            message = wire.encode(tensors, doc)
+        except Exception as exc:
+            why = str(exc)[:200]  # our own data failed to encode: not learner code
+            message = wire.encode({}, {"status": "bad_output", "why": why})
+        _write_all(self._fd, _pack("<Q", len(message)) + message)
+
+
+def run_job(doc: dict[str, Any], tensors: dict, out: Frames, data_mb: int | None = None) -> None:
+    """Load the learner's source and probe every case, sending one frame per case
+    and then a closing frame (``status`` ok, or why the cases could not run)."""
     exercise = registry.BY_NAME[doc["exercise"]]
-    checks = importlib.import_module(exercise.check_module)
+    probe = importlib.import_module(exercise.check_module).probe  # bound before learner code
     cases = unpack(tensors, doc["cases"])
     filename = doc["filename"]
+    _start_devices(cases)
+    if data_mb:  # what this process holds now (CUDA included), plus the learner's share
+        _limit(resource.RLIMIT_DATA, _status_kb("VmData") * 1024 + (int(data_mb) << 20))
+    world = Snapshot()
+    kept: list[Any] = []  # learner objects stay alive: no finalizer of theirs runs later
+    out.send({}, {"status": "ready"})  # the grader measures memory from here on
     try:
         namespace = load_source(doc["source"], filename, exercise.stem)
+        world.settle()
+    except ThreadsLeft:
+        return out.send({}, {"status": "threads"})
     except BaseException as exc:
-        return {}, {"status": "import_error", "error": describe_exception(exc, filename)}
+        kept.append(exc)
+        failure = _failure("import_error", exc, filename)
+        world.restore()
+        return out.send({}, failure)
+    kept.append(namespace)
     fn = namespace.get(exercise.name)
     if not callable(fn):
-        defined = sorted(k for k, v in namespace.items() if callable(v) and not k.startswith("_"))
-        return {}, {"status": "missing_function", "defined": defined[:12]}
-    out_tensors: dict = {}
-    results: list[dict[str, Any]] = []
+        defined = sorted(
+            k
+            for k, v in namespace.items()
+            if type(k) is str and callable(v) and not k.startswith("_")
+        )
+        return out.send({}, {"status": "missing_function", "defined": defined[:12]})
     for index, case in enumerate(cases):
-        rec = Recorder()
         live = case.materialize()
+        rec = Recorder(watch_device=bool(live.meta.get("watch_device")), settle=world.settle)
+        kept.append((live, rec.kept))
+        world.restore()
         _set_grad_enabled(bool(live.meta.get("grad_mode", True)))
         entry: dict[str, Any] = {"status": "ok"}
         try:
-            checks.probe(fn, live, rec)
+            probe(fn, live, rec)
+        except ThreadsLeft:
+            return out.send({}, {"status": "threads"})
         except BaseException as exc:  # the learner's exception is data, whatever it is
+            kept.append(exc)
+            oom = _out_of_memory(exc)
             entry = {"status": "raised", "error": describe_exception(exc, filename)}
+            world.restore()
+            if oom:
+                return out.send({}, {"status": "memory"})
         finally:
             _set_grad_enabled(True)
         entry["facts"] = rec.facts
-        results.append(entry)
-        for key, t in rec.tensors.items():
-            out_tensors[f"{index}/{key}"] = t
-    return out_tensors, {"status": "ok", "cases": results}
+        out.send(rec.tensors, {"case": index, **entry})
+    out.send({}, {"status": "ok", "cases": len(cases)})
+
+
+def _start_devices(cases: list) -> None:
+    """Set up CUDA (context, cuBLAS) before the learner's code runs, so that the
+    hundreds of megabytes this takes count as the grader's, not the learner's."""
+    for device in sorted({c.device for c in cases} - {"cpu", "meta"}):
+        try:
+            ones = torch.ones(2, 2, device=device, requires_grad=True)
+            (ones @ ones).sum().backward()
+        except Exception:
+            pass  # the learner's calls will fail on this device with a clear error
+
+
+def _failure(status: str, exc: BaseException, filename: str) -> dict[str, Any]:
+    if _out_of_memory(exc):
+        return {"status": "memory"}
+    return {"status": status, "error": describe_exception(exc, filename)}
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """MemoryError, or torch's allocator failing under the address-space limit."""
+    kind = type(exc)
+    if kind is MemoryError:
+        return True
+    return kind is RuntimeError and "can't allocate memory" in _safe(lambda: exc, "")
 
 
 def load_source(source: str, filename: str, module_name: str) -> dict[str, Any]:
@@ -148,15 +225,12 @@ def _close_other_fds(keep: set[int]) -> None:
 
 
 def _confine(settings: dict) -> None:
-    """Scratch dir, quiet stdio, minimal environment, limits, unprivileged user."""
+    """Scratch dir, no stdio, minimal environment, limits, unprivileged user."""
     scratch = settings["scratch"]
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # prints go nowhere: a flood cannot fill a disk or reach the report
+        os.dup2(devnull, fd)
     os.close(devnull)
-    os.close(out)
     os.chdir(scratch)
     keep = {k: v for k, v in os.environ.items() if k.startswith(("CUDA_", "NVIDIA_"))}
     os.environ.clear()
@@ -171,15 +245,56 @@ def _confine(settings: dict) -> None:
     cpu = int(settings.get("cpu_seconds", 0))
     if cpu:
         _limit(resource.RLIMIT_CPU, cpu)
-    address_space = settings.get("address_space")
-    if address_space:
-        _limit(resource.RLIMIT_AS, int(address_space))
+    address_space_mb = settings.get("address_space_mb")
+    if address_space_mb:  # what this process holds now, plus the learner's share
+        _limit(resource.RLIMIT_AS, _virtual_size() + (int(address_space_mb) << 20))
     uid = settings.get("uid")
+    nproc = int(settings.get("nproc", 64))
     if uid is not None and os.getuid() == 0:
-        _limit(resource.RLIMIT_NPROC, int(settings.get("nproc", 64)))
+        _limit(resource.RLIMIT_NPROC, nproc)
         os.setgroups([])
         os.setgid(int(settings["gid"]))
         os.setuid(int(uid))
+    elif os.getuid() != 0:  # the count covers all of this user's processes and threads
+        _limit(resource.RLIMIT_NPROC, _tasks_of(os.getuid()) + nproc)
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1)  # no setuid program can give privileges back
+    _prctl(_PR_SET_DUMPABLE, 0)  # its processes cannot ptrace or read the memory of this one
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _virtual_size() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * resource.getpagesize()
+
+
+def _tasks_of(uid: int) -> int:
+    """How many processes and threads ``uid`` runs now (what RLIMIT_NPROC counts)."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields["Threads"])
+        except (OSError, KeyError, ValueError, IndexError):
+            continue
+    return count
 
 
 def _limit(which: int, value: int) -> None:

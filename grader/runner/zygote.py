@@ -37,6 +37,13 @@ def _prctl(option: int, value: int) -> None:
         pass  # not Linux: leftovers are still killed by process group
 
 
+def protect_from_workers() -> None:
+    """Make this process non-dumpable: processes of the same user (workers, when the
+    grader is not root) can then neither ptrace it nor open its /proc files
+    (memory, file descriptors)."""
+    _prctl(_PR_SET_DUMPABLE, 0)
+
+
 def _quiet_stdio() -> None:
     """The zygote never prints; its workers cannot reach the grader's stdout through it."""
     devnull = os.open(os.devnull, os.O_RDWR)

@@ -1,0 +1,253 @@
+"""Undo what a learner's code changed inside the worker's own process.
+
+The probes record facts in the worker, right after the learner's function
+returned. So that a monkeypatch cannot make that recording lie, ``Snapshot``
+remembers, before any learner code runs, the state that the recording relies on,
+and ``restore`` puts it back:
+
+- the attributes of ``builtins``, ``sys``, torch, numpy, math and the grader's own
+  modules, and of the classes defined in them (``torch.Tensor``, ``Recorder``...):
+  replaced, added or deleted attributes, and swapped ``__code__`` of functions;
+- active torch function modes and dispatch modes (``__torch_function__`` modes,
+  ``set_default_device``), and the default dtype;
+- trace, profile and monitoring hooks, gc callbacks, the recursion limit, signal
+  handlers and interval timers.
+
+``settle`` runs after each call: it waits briefly for threads the learner started,
+then restores. It cannot undo raw writes to memory (``ctypes``); README's SECURITY
+section lists what in-process recording can and cannot guarantee.
+"""
+
+from __future__ import annotations
+
+import gc
+import signal
+import sys
+import time
+import types
+from typing import Any
+
+import torch
+
+_MISSING = object()
+_type_dict = type.__dict__["__dict__"].__get__  # a class's mappingproxy, metaclass-proof
+_type_bases = type.__dict__["__bases__"].__get__
+_type_setattr = type.__setattr__
+_type_delattr = type.__delattr__
+_object_setattr = object.__setattr__
+_FunctionType = types.FunctionType
+_len_function_modes = torch._C._len_torch_function_stack
+_pop_function_mode = torch._C._pop_torch_function_stack
+_len_dispatch_modes = torch._C._len_torch_dispatch_stack
+_pop_dispatch_mode = torch._C._pop_torch_dispatch_stack
+_get_default_dtype = torch.get_default_dtype
+_set_default_dtype = torch.set_default_dtype
+_current_frames = sys._current_frames
+_settrace = sys.settrace
+_setprofile = sys.setprofile
+_getrecursionlimit = sys.getrecursionlimit
+_setrecursionlimit = sys.setrecursionlimit
+_signal = signal.signal
+_getsignal = signal.getsignal
+_setitimer = signal.setitimer
+_sleep = time.sleep
+_monotonic = time.monotonic
+
+# Modules whose attributes the probes and the worker rely on after the call.
+GUARDED = (
+    "builtins",
+    "sys",
+    "os",
+    "gc",
+    "math",
+    "operator",
+    "functools",
+    "numbers",
+    "json",
+    "struct",
+    "numpy",
+    "torch",
+    "torch._tensor",
+    "torch.functional",
+    "torch.autograd",
+    "torch.autograd.grad_mode",
+    "torch.autograd.function",
+    "torch.overrides",
+    "torch.testing",
+    "torch.utils._python_dispatch",
+    "safetensors",
+    "safetensors.torch",
+)
+_TIMERS = (signal.ITIMER_REAL, signal.ITIMER_VIRTUAL, signal.ITIMER_PROF)
+
+
+class ThreadsLeft(BaseException):
+    """The learner's code returned while threads it started were still running."""
+
+
+class Snapshot:
+    """The worker's trusted state, taken before any learner code runs."""
+
+    def __init__(self) -> None:
+        self._modules: list[tuple[types.ModuleType, type, dict[str, Any], dict[str, Any]]] = []
+        self._classes: list[tuple[type, dict[str, Any], tuple[type, ...]]] = []
+        self._code: list[tuple[types.FunctionType, types.CodeType, Any, Any]] = []
+        self._sys_modules: dict[str, types.ModuleType] = {}
+        names = [n for n in GUARDED if n in sys.modules]
+        names += [n for n in sys.modules if n == "grader" or n.startswith("grader.")]
+        for name in names:
+            module = sys.modules[name]
+            if not isinstance(module, types.ModuleType):
+                continue
+            self._sys_modules[name] = module
+            namespace = vars(module)
+            self._modules.append((module, type(module), namespace, dict(namespace)))
+            for value in list(namespace.values()):
+                if isinstance(value, type) and getattr(value, "__module__", None) == name:
+                    self._take_class(value)
+                elif isinstance(value, _FunctionType):
+                    self._take_function(value)
+        self._dtype = _get_default_dtype()
+        self._recursion = _getrecursionlimit()
+        self._switch = sys.getswitchinterval()
+        self._gc_callbacks = list(gc.callbacks)
+        self._gc_threshold = gc.get_threshold()
+        self._signals = {}
+        for sig in signal.valid_signals():
+            try:
+                self._signals[sig] = _getsignal(sig)
+            except (OSError, ValueError):
+                continue
+        self._threads = len(_current_frames())
+
+    def _take_class(self, cls: type) -> None:
+        members = dict(_type_dict(cls))
+        self._classes.append((cls, members, cls.__bases__))
+        for value in members.values():
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            elif isinstance(value, property):
+                for part in (value.fget, value.fset, value.fdel):
+                    if isinstance(part, _FunctionType):
+                        self._take_function(part)
+                continue
+            if isinstance(value, _FunctionType):
+                self._take_function(value)
+
+    def _take_function(self, fn: types.FunctionType) -> None:
+        self._code.append((fn, fn.__code__, fn.__defaults__, fn.__kwdefaults__))
+
+    def settle(self, grace: float = 0.5) -> None:
+        """After a call: let the learner's threads end (raise ``ThreadsLeft`` if they
+        do not within ``grace`` seconds), then restore everything."""
+        _settrace(None)
+        _setprofile(None)
+        _stop_timers()
+        deadline = _monotonic() + grace
+        while len(_current_frames()) > self._threads:
+            if _monotonic() > deadline:
+                self.restore()
+                raise ThreadsLeft()
+            _sleep(0.005)
+        self.restore()
+
+    def restore(self) -> None:
+        _settrace(None)
+        _setprofile(None)
+        _stop_monitoring()
+        _stop_timers()
+        for sig, handler in self._signals.items():
+            try:
+                if _getsignal(sig) is not handler:
+                    _signal(sig, handler)
+            except (OSError, ValueError, TypeError):
+                continue
+        while _len_function_modes() > 0:
+            _pop_function_mode()
+        while _len_dispatch_modes() > 0:
+            _pop_dispatch_mode()
+        for name, module in self._sys_modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+        for module, kind, namespace, saved in self._modules:
+            if type(module) is not kind:
+                _object_setattr(module, "__class__", kind)
+            for key, value in saved.items():
+                if namespace.get(key, _MISSING) is not value:
+                    namespace[key] = value
+        for cls, members, bases in self._classes:
+            _restore_class(cls, members, bases)
+        for fn, code, defaults, kwdefaults in self._code:
+            if fn.__code__ is not code:
+                fn.__code__ = code
+            if fn.__defaults__ is not defaults:
+                fn.__defaults__ = defaults
+            if fn.__kwdefaults__ is not kwdefaults:
+                fn.__kwdefaults__ = kwdefaults
+        gc.callbacks[:] = self._gc_callbacks
+        gc.set_threshold(*self._gc_threshold)
+        if _getrecursionlimit() != self._recursion:
+            _setrecursionlimit(self._recursion)
+        sys.setswitchinterval(self._switch)
+        if _get_default_dtype() is not self._dtype:
+            _set_default_dtype(self._dtype)
+
+
+def _restore_class(cls: type, members: dict[str, Any], bases: tuple[type, ...]) -> None:
+    current = _type_dict(cls)
+    now = _type_bases(cls)
+    if len(now) != len(bases) or any(a is not b for a, b in zip(now, bases, strict=True)):
+        try:
+            _type_setattr(cls, "__bases__", bases)
+        except TypeError:
+            pass
+    for key in [k for k in current if k not in members]:
+        try:
+            _type_delattr(cls, key)
+        except (AttributeError, TypeError):
+            continue
+    for key, value in members.items():
+        if current.get(key, _MISSING) is not value and key not in ("__dict__", "__weakref__"):
+            try:
+                _type_setattr(cls, key, value)
+            except (AttributeError, TypeError):
+                continue
+
+
+def _stop_timers() -> None:
+    for timer in _TIMERS:
+        try:
+            _setitimer(timer, 0)
+        except (OSError, ValueError):
+            continue
+
+
+def _stop_monitoring() -> None:
+    monitoring = getattr(sys, "monitoring", None)  # Python 3.12+
+    if monitoring is None:
+        return
+    events = [v for v in vars(monitoring.events).values() if type(v) is int and v & (v - 1) == 0]
+    for tool in range(6):
+        try:
+            if monitoring.get_tool(tool) is None:
+                continue
+            monitoring.set_events(tool, 0)
+        except (ValueError, TypeError):
+            continue
+        for event in events:
+            try:
+                monitoring.register_callback(tool, event, None)
+            except (ValueError, TypeError):
+                continue
+        monitoring.free_tool_id(tool)
+
+
+def block_audit_hooks() -> None:
+    """Refuse every later ``sys.addaudithook``: learner code cannot arrange to run
+    inside the grader's own later steps (imports, opens) through an audit hook."""
+
+    def refuse(event: str, _args: tuple) -> None:
+        if event == "sys.addaudithook":
+            raise RuntimeError("audit hooks are not allowed here")
+
+    sys.addaudithook(refuse)

@@ -88,7 +88,7 @@ def batch_run(tmp_path_factory: pytest.TempPathFactory):
     klass = make_class(root / "class", notebook=has_notebooks())
     out = root / "grades"
     proc = run_grade(
-        "batch", str(klass), "--out", str(out), "--timeout", "2", "--seed", "7",
+        "batch", str(klass), "--out", str(out), "--timeout", "3", "--seed", "7",
         "--jobs", "2", "--chunk-size", "3", timeout=600,
     )  # fmt: skip
     return proc, klass, out
@@ -173,7 +173,12 @@ def test_summary_counts_what_the_grades_say(batch_run) -> None:
     assert keys[("scalar_grad", "outcome.timeout")] == 1
     assert keys[("vector_grad", "outcome.crashed")] == 1
     assert keys[("scalar_grad", "raised.not_implemented")] == 1
-    assert len(summary["slowest"]) >= 1 and summary["slowest"][0]["student"] == "hang"
+    slowest = summary["slowest"]
+    assert len(slowest) == min(5, len(graded))
+    assert {s["student"] for s in slowest} <= {r["student"] for r in graded}
+    assert [s["seconds"] for s in slowest] == sorted((s["seconds"] for s in slowest), reverse=True)
+    hang = [s for s in slowest if s["student"] == "hang"]
+    assert not hang or hang[0]["seconds"] >= 3.0  # its busy loop ran to the 3 s timeout
     assert "Graded" in proc.stdout and "pass rate" in proc.stdout
     assert (out / "summary.txt").read_text().strip() in proc.stdout
 
@@ -199,7 +204,7 @@ class FailingChunks:
         self.real = ForkRunner(jobs=2)
         self.always_failing = always_failing
 
-    def run(self, chunks, exercises, settings):
+    def run(self, chunks, exercises, settings, on_partial=None):
         doomed = {
             i for i, chunk in enumerate(chunks)
             if len(chunk) > 1 or chunk[0].id == self.always_failing
@@ -318,3 +323,21 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     text = shown.decode(errors="replace")
     assert "Grading" in text and "2/2" in text
     assert "Grading" not in proc.stdout
+
+
+def test_progress_moves_inside_a_chunk(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        shutil.copytree(SOLUTIONS, tmp_path / "class" / name)
+    seen: list[int] = []
+    batch = grade_batch(
+        entries=discover(tmp_path / "class"),
+        root=(tmp_path / "class").resolve(),
+        exercises=registry.select(["detach_alias"]),
+        settings=Settings(seed=3, limits=Limits(timeout=3)),
+        runner=ForkRunner(jobs=1),
+        chunk_size=3,
+        on_progress=lambda done, total: seen.append(done),
+    )
+    assert [row.result.score for row in batch.rows] == [10.0, 10.0, 10.0]
+    assert seen[0] == 0 and seen[-1] == 3 and seen == sorted(seen)
+    assert {1, 2} <= set(seen)  # before the chunk's checks ran, its runs were counted

@@ -44,7 +44,7 @@ def test_batch_on_a_dask_cluster(cluster: str, tmp_path: Path) -> None:
     (klass / "hang" / "ex01_scalar_grad.py").write_text(HANG)
     (klass / "killer" / "ex02_vector_grad.py").write_text(KILLER)
     (klass / "empty").mkdir()
-    common = ["--timeout", "2", "--seed", "11", "--chunk-size", "2"]
+    common = ["--timeout", "3", "--seed", "11", "--chunk-size", "2"]
     proc = run_grade(
         "batch", str(klass), "--out", str(tmp_path / "dask"), "--scheduler", cluster, *common,
         timeout=600,

@@ -71,17 +71,25 @@ class RunnerError(Exception):
 Progress = Callable[[int, int], None]  # (submissions done, submissions in all)
 
 
+Partial = Callable[[int, int], None]  # (chunk index, its submissions whose code has run)
+
+
 class ChunkRunner(Protocol):
     """Runs ``grade_chunk`` on chunks somewhere, yielding each chunk's outcome as it ends.
 
     An outcome is the chunk's list of results, or an ``Exception`` saying why the
     chunk as a whole failed (the batch then grades its submissions one by one).
+    ``on_partial``, where the runner can tell, reports progress inside a chunk.
     """
 
     name: str
 
     def run(
-        self, chunks: list[list[Submission]], exercises: tuple[Exercise, ...], settings: Settings
+        self,
+        chunks: list[list[Submission]],
+        exercises: tuple[Exercise, ...],
+        settings: Settings,
+        on_partial: Partial | None = None,
     ) -> Iterator[tuple[int, list[SubmissionResult] | Exception]]: ...
 
 
@@ -174,11 +182,15 @@ def not_graded(
 
 
 def grade_chunk(
-    submissions: list[Submission], exercises: tuple[Exercise, ...], settings: Settings
+    submissions: list[Submission],
+    exercises: tuple[Exercise, ...],
+    settings: Settings,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade a chunk in this process: one sandbox, one pytest session."""
+    """Grade a chunk in this process: one sandbox, one pytest session.
+    ``on_progress(runs done, runs in all)`` follows the sandboxed runs."""
     with Sandbox(settings.limits) as box:
-        return grade(submissions, exercises, settings, sandbox=box)
+        return grade(submissions, exercises, settings, sandbox=box, on_progress=on_progress)
 
 
 def chunk_size_for(count: int, jobs: int, requested: int = 0) -> int:
@@ -218,24 +230,33 @@ def grade_batch(
             rows[entry.student] = Row(entry.student, result, why)
     total = len(entries)
     done = len(rows)
-    if on_progress:
-        on_progress(done, total)
+    partial: dict[int, int] = {}  # chunk index -> submissions whose code has run
 
-    def finished(results: Iterable[SubmissionResult]) -> None:
+    def report() -> None:
+        if on_progress:
+            on_progress(min(total, done + sum(partial.values())), total)
+
+    def running(index: int, count: int) -> None:
+        partial[index] = count
+        report()
+
+    def finished(index: int, results: Iterable[SubmissionResult]) -> None:
         nonlocal done
+        partial.pop(index, None)
         for result in results:
             rows[result.submission] = Row(result.submission, result)
             done += 1
-        if on_progress:
-            on_progress(done, total)
+        report()
 
+    report()
     retry: list[Submission] = []
     chunks = chunked(loaded, chunk_size)
-    for index, outcome in runner.run(chunks, exercises, settings):
+    for index, outcome in runner.run(chunks, exercises, settings, running):
         if isinstance(outcome, Exception):
+            partial.pop(index, None)
             retry.extend(chunks[index])
         else:
-            finished(outcome)
+            finished(index, outcome)
     if retry:  # grade the submissions of failed chunks one by one
         singles = [[sub] for sub in retry]
         for index, outcome in runner.run(singles, exercises, settings):
@@ -245,9 +266,8 @@ def grade_batch(
                 result = not_graded(sub.id, exercises, seed, "batch.grading_failed", why)
                 rows[sub.id] = Row(sub.id, result, why)
                 done += 1
-                if on_progress:
-                    on_progress(done, total)
+                report()
             else:
-                finished(outcome)
+                finished(-1 - index, outcome)
     ordered = [rows[entry.student] for entry in entries if entry.student in rows]
     return BatchResult(ordered, exercises, seed, time.monotonic() - started, runner.name)

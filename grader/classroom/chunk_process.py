@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from grader.classroom.batch import Partial
 from grader.grading import Settings
 from grader.registry import Exercise
 from grader.results import SubmissionResult
@@ -41,6 +42,7 @@ class _Child:
     fd: int
     deadline: float
     data: bytearray = field(default_factory=bytearray)
+    final: tuple[str, object] | None = None  # the closing frame: ("ok", results) or ("error", why)
 
 
 def chunk_deadline(size: int, exercises: int, settings: Settings) -> float:
@@ -57,7 +59,11 @@ class ForkRunner:
     name: str = "local"
 
     def run(
-        self, chunks: list[list[Submission]], exercises: tuple[Exercise, ...], settings: Settings
+        self,
+        chunks: list[list[Submission]],
+        exercises: tuple[Exercise, ...],
+        settings: Settings,
+        on_partial: Partial | None = None,
     ) -> Iterator[tuple[int, list[SubmissionResult] | Exception]]:
         pending = list(range(len(chunks)))
         running: dict[int, _Child] = {}
@@ -76,6 +82,9 @@ class ForkRunner:
                     chunk = os.read(child.fd, 1 << 20)
                     if chunk:
                         child.data += chunk
+                        for count in _progress_frames(child):
+                            if on_partial:
+                                on_partial(child.index, count)
                         continue
                     sel.unregister(child.fd)
                     del running[child.fd]
@@ -138,16 +147,50 @@ def _grade_and_send(
     from grader.classroom.batch import grade_chunk
 
     torch.set_num_threads(1)  # chunk processes share the cores; tensors here are tiny
+    per_submission = max(1, len(exercises))
+    sent = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal sent
+        count = done // per_submission
+        if count > sent:
+            sent = count
+            _send_frame(fd, ("progress", count))
+
     try:
-        payload: object = ("ok", grade_chunk(chunk, exercises, settings))
+        payload: object = ("ok", grade_chunk(chunk, exercises, settings, progress))
     except Exception as exc:
         last = traceback.format_exception_only(type(exc), exc)[-1].strip()
         payload = ("error", last[:300])
+    _send_frame(fd, payload)
+    os.close(fd)
+
+
+def _send_frame(fd: int, payload: object) -> None:
     blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(blob)) + blob)
     while view:
         view = view[os.write(fd, view) :]
-    os.close(fd)
+
+
+def _frames(child: _Child) -> Iterator[tuple[str, object]]:
+    """Complete frames at the start of what the child sent; consumes them."""
+    while len(child.data) >= _HEADER.size:
+        (size,) = _HEADER.unpack_from(child.data)
+        if len(child.data) < _HEADER.size + size:
+            return
+        blob = bytes(child.data[_HEADER.size : _HEADER.size + size])
+        del child.data[: _HEADER.size + size]
+        yield pickle.loads(blob)
+
+
+def _progress_frames(child: _Child) -> Iterator[int]:
+    """Progress counts the child sent so far; keeps its final frame for ``_finish``."""
+    for kind, value in _frames(child):
+        if kind == "progress":
+            yield int(value)  # type: ignore[call-overload]
+        else:
+            child.final = (kind, value)
 
 
 def _finish(child: _Child) -> list[SubmissionResult] | Exception:
@@ -156,15 +199,16 @@ def _finish(child: _Child) -> list[SubmissionResult] | Exception:
         _, status = os.waitpid(child.pid, 0)
     except ChildProcessError:
         status = 0
-    data = bytes(child.data)
-    if len(data) < _HEADER.size or len(data) < _HEADER.size + _HEADER.unpack(data[:8])[0]:
+    for _ in _progress_frames(child):
+        pass
+    if child.final is None:
         if os.WIFSIGNALED(status):
             return ChunkFailed(f"the grading process was killed by {_signame(status)}")
         return ChunkFailed("the grading process ended without a result")
-    kind, value = pickle.loads(data[_HEADER.size :])
+    kind, value = child.final
     if kind != "ok":
         return ChunkFailed(str(value))
-    return list(value)
+    return list(value)  # type: ignore[call-overload]
 
 
 def _signame(status: int) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from grader.classroom.batch import RunnerError
+from grader.classroom.batch import Partial, RunnerError
 from grader.grading import Settings
 from grader.registry import Exercise
 from grader.results import SubmissionResult
@@ -37,7 +37,11 @@ class DaskRunner:
     name: str = "dask"
 
     def run(
-        self, chunks: list[list[Submission]], exercises: tuple[Exercise, ...], settings: Settings
+        self,
+        chunks: list[list[Submission]],
+        exercises: tuple[Exercise, ...],
+        settings: Settings,
+        on_partial: Partial | None = None,  # Dask reports whole chunks only
     ) -> Iterator[tuple[int, list[SubmissionResult] | Exception]]:
         try:
             from distributed import Client, as_completed

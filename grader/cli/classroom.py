@@ -401,8 +401,10 @@ def _batch_runner(scheduler: str | None, jobs: int):  # type: ignore[no-untyped-
 
 
 def _threads_per_chunk() -> int:
-    """Sandbox runs in flight per chunk process: they mostly wait (fork, pipes)."""
-    return 4
+    """Sandbox runs in flight per chunk process. Two keep a core busy while the
+    other run waits on its fork or pipe; more would only make runs wait for a
+    core, and the time limits are wall-clock."""
+    return 2
 
 
 @click.command("gradescope-bundle")

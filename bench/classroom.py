@@ -28,12 +28,14 @@ import csv
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,46 +149,67 @@ def make_class(folder: Path, n: int, seed: int) -> dict[str, set[str]]:
     return wrong
 
 
-def timed(cmd: list[str], **kw: object) -> tuple[float, subprocess.CompletedProcess]:
-    started = time.perf_counter()
+@dataclass
+class Cost:
+    """Wall-clock seconds, and CPU seconds of the command and everything it started
+    (less sensitive than wall time to other work on a shared machine)."""
+
+    wall: float
+    cpu: float
+
+    def __truediv__(self, n: float) -> Cost:
+        return Cost(self.wall / n, self.cpu / n)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], **kw: object) -> tuple[Cost, subprocess.CompletedProcess]:
+    started, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
-    return time.perf_counter() - started, proc
+    return Cost(time.perf_counter() - started, _children_cpu() - cpu), proc
 
 
-def bench_batch(klass: Path, out: Path, jobs: int | None) -> tuple[float, dict[str, dict]]:
+def mean_cost(costs: list[Cost]) -> Cost:
+    return Cost(statistics.mean(c.wall for c in costs), statistics.mean(c.cpu for c in costs))
+
+
+def bench_batch(klass: Path, out: Path, jobs: int | None) -> tuple[Cost, dict[str, dict]]:
     cmd = [str(BIN / "grade"), "batch", str(klass), "--out", str(out), "--seed", "1"]
     if jobs:
         cmd += ["--jobs", str(jobs)]
-    seconds, proc = timed(cmd)
+    cost, proc = timed(cmd)
     if proc.returncode != 0:
         sys.exit(f"grade batch failed:\n{proc.stderr}")
     with (out / "grades.csv").open(newline="") as fh:
         rows = {row["student"]: row for row in csv.DictReader(fh)}
-    return seconds, rows
+    return cost, rows
 
 
-def bench_plain_grade(subs: list[Path]) -> float:
-    times = []
+def bench_plain_grade(subs: list[Path]) -> Cost:
+    costs = []
     for sub in subs:
-        seconds, proc = timed([str(BIN / "grade"), str(sub), "--format", "json", "--seed", "1"])
+        cost, proc = timed([str(BIN / "grade"), str(sub), "--format", "json", "--seed", "1"])
         assert proc.returncode == 0, proc.stderr
-        times.append(seconds)
-    return statistics.mean(times)
+        costs.append(cost)
+    return mean_cost(costs)
 
 
-def bench_fresh_pytest(subs: list[Path], work: Path) -> float:
+def bench_fresh_pytest(subs: list[Path], work: Path) -> Cost:
     test_file = work / "test_plain.py"
     test_file.write_text(PLAIN_TESTS)
-    times = []
+    costs = []
     for sub in subs:
         env = {**os.environ, "SUBMISSION": str(sub)}
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)]
-        seconds, _ = timed(cmd, env=env, cwd=work, timeout=120)
-        times.append(seconds)
-    return statistics.mean(times)
+        cost, _ = timed(cmd, env=env, cwd=work, timeout=120)
+        costs.append(cost)
+    return mean_cost(costs)
 
 
-def bench_nbgrader(subs: list[Path], work: Path) -> float | None:
+def bench_nbgrader(subs: list[Path], work: Path) -> Cost | None:
     """nbgrader autograde on the same code as notebooks; None without nbgrader."""
     try:
         import nbgrader  # noqa: F401
@@ -219,19 +242,19 @@ def bench_nbgrader(subs: list[Path], work: Path) -> float | None:
         folder.mkdir(parents=True)
         (folder / "autograd.ipynb").write_text(json.dumps(notebook))
         (folder / "timestamp.txt").write_text("2025-03-01 09:00:00.000000 UTC")
-    seconds, proc = timed([*nbg, "autograde", "autograd"], cwd=course, env=env, timeout=3600)
+    cost, proc = timed([*nbg, "autograde", "autograd"], cwd=course, env=env, timeout=3600)
     if proc.returncode != 0:
         print(f"  (nbgrader autograde exited {proc.returncode})")
-    return seconds / len(subs)
+    return cost / len(subs)
 
 
 def bench_floor(repeat: int) -> tuple[float, float]:
-    torch_t = [timed([sys.executable, "-c", "import torch"])[0] for _ in range(repeat)]
+    torch_t = [timed([sys.executable, "-c", "import torch"])[0].wall for _ in range(repeat)]
     grade_t = []
     for _ in range(repeat):
-        seconds, proc = timed([str(BIN / "grade"), str(SOLUTIONS)])
+        cost, proc = timed([str(BIN / "grade"), str(SOLUTIONS)])
         assert proc.returncode == 0, proc.stderr
-        grade_t.append(seconds)
+        grade_t.append(cost.wall)
     return statistics.median(torch_t), statistics.median(grade_t)
 
 
@@ -273,10 +296,14 @@ def main() -> None:
     sample = [s for s in subs if s.name not in ("s0001", "s0002")][: args.sample]
     print(f"{args.n} submissions, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
-    batch_s, rows = bench_batch(klass, work / "grades", args.jobs)
-    per_batch = batch_s / args.n
-    print(f"grade batch           {batch_s:7.1f} s  {per_batch * 1000:8.1f} ms/submission  "
-          f"{args.n / batch_s:6.1f} submissions/s")  # fmt: skip
+    batch, rows = bench_batch(klass, work / "grades", args.jobs)
+    per_batch = batch / args.n
+    cores = os.cpu_count() or 1
+    print(
+        f"grade batch: {batch.wall:.1f} s wall, {batch.cpu:.1f} s CPU for {args.n}: "
+        f"{args.n / batch.wall:.1f} submissions/s "
+        f"({cores / per_batch.cpu:.1f}/s if it had the {cores} cores to itself)"
+    )
     results = {"grade batch": per_batch}
     if "plain" not in args.skip:
         results["grade (one by one)"] = bench_plain_grade(sample)
@@ -289,9 +316,13 @@ def main() -> None:
         else:
             print("nbgrader is not installed: skipped")
     print()
-    print(f"{'method':<22} {'s/submission':>13} {'x grade batch':>14}")
-    for name, seconds in results.items():
-        print(f"{name:<22} {seconds:13.3f} {seconds / per_batch:14.1f}")
+    head = ("per submission", "wall s", "CPU s", "x batch (wall)", "x (CPU)")
+    print(f"{head[0]:<22} {head[1]:>8} {head[2]:>8} {head[3]:>15} {head[4]:>8}")
+    for name, cost in results.items():
+        print(
+            f"{name:<22} {cost.wall:8.3f} {cost.cpu:8.3f} "
+            f"{cost.wall / per_batch.wall:15.1f} {cost.cpu / per_batch.cpu:8.1f}"
+        )
     torch_s, grade_s = bench_floor(args.repeat)
     print()
     print(f'python -c "import torch"  {torch_s:6.2f} s (median of {args.repeat})')

@@ -9,6 +9,7 @@ import pty
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -341,3 +342,54 @@ def test_progress_moves_inside_a_chunk(tmp_path: Path) -> None:
     assert [row.result.score for row in batch.rows] == [10.0, 10.0, 10.0]
     assert seen[0] == 0 and seen[-1] == 3 and seen == sorted(seen)
     assert {1, 2} <= set(seen)  # before the chunk's checks ran, its runs were counted
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found |= {int(p) for p in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_stopped_batch_leaves_no_process_behind(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    for i in range(4):  # every run sleeps: without the kernel's help, a chunk would
+        folder = klass / f"s{i}"  # notice its batch is gone only when its runs time out
+        folder.mkdir(parents=True)
+        (folder / "ex01_scalar_grad.py").write_text(
+            "import time\n\ndef scalar_grad(f, x):\n    time.sleep(1000)\n"
+        )
+    proc = subprocess.Popen(
+        [grade_command(), "batch", str(klass), "--out", str(tmp_path / "out"), "--chunk-size", "2",
+         "--only", "scalar_grad", "--timeout", "60"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        chunks: set[int] = set()
+        below: set[int] = set()
+        deadline = time.monotonic() + 60  # chunk processes start once torch is imported
+        while not below and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            chunks = _children(proc.pid)
+            below = {g for c in chunks for g in _children(c)}  # their sandboxes' zygotes
+        assert chunks and below, "the batch never started its chunk processes"
+        proc.terminate()  # not an interrupt it could clean up after: it just ends
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(p) for p in chunks | below):
+            time.sleep(0.05)
+        assert not [p for p in chunks | below if _alive(p)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()

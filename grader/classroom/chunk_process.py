@@ -12,6 +12,7 @@ runs further down, in sandboxed workers that cannot reach this pipe).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import selectors
@@ -29,6 +30,7 @@ from grader.results import SubmissionResult
 from grader.submission import Submission
 
 _HEADER = struct.Struct("<Q")
+_PR_SET_PDEATHSIG = 1
 
 
 class ChunkFailed(Exception):
@@ -124,12 +126,14 @@ def _fork_chunk(
     limit: float,
 ) -> _Child:
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the chunk's process
         code = 0
         try:
             os.close(read_fd)
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+            _die_with(parent)
             _grade_and_send(write_fd, chunk, exercises, settings)
         except BaseException:
             code = 1
@@ -137,6 +141,18 @@ def _fork_chunk(
             os._exit(code)
     os.close(write_fd)
     return _Child(index, pid, read_fd, time.monotonic() + limit)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this process when the batch process ends, however it
+    ends (its sandbox's zygote then stops every worker)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: a stopped batch leaves its chunks to finish on their own
+    if os.getppid() != parent:  # it ended before the request took effect
+        os._exit(1)
 
 
 def _grade_and_send(

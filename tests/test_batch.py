@@ -393,3 +393,20 @@ def test_a_stopped_batch_leaves_no_process_behind(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.skipif(not has_notebooks(), reason="needs the notebook loader")
+def test_notebooks_of_a_class_get_a_time_budget_each(tmp_path: Path) -> None:
+    """The sandbox gives each folder of file names one overall time budget; two
+    learners' notebooks must not share one (or the later ones would time out)."""
+    from grader.classroom.batch import load_entry
+
+    klass = make_class(tmp_path / "class", correct=0)
+    shutil.copy(klass / "nb_student.ipynb", klass / "nb_other.ipynb")
+    entries = {e.student: e for e in discover(klass)}
+    subs = [
+        load_entry(entries[n], registry.EXERCISES, klass.resolve())
+        for n in ("nb_student", "nb_other")
+    ]
+    folders = [{str(Path(s.filename).parent) for s in sub.sources.values()} for sub in subs]
+    assert all(len(f) == 1 for f in folders) and folders[0] != folders[1]

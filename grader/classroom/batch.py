@@ -126,7 +126,12 @@ def load_entry(entry: Entry, exercises: tuple[Exercise, ...], root: Path) -> Sub
         if path.suffix == ".ipynb" and not path.is_dir():
             if loader is None:
                 raise SubmissionError("notebook submissions need grader.classroom.notebook")
-            return loader(path, exercises, sid=entry.student, root=root)
+            sub = loader(path, exercises, sid=entry.student, root=root)
+            # The sandbox shares one time budget per folder of the file names it
+            # is given, and a notebook's sources are named after the notebook alone.
+            for source in sub.sources.values():
+                source.filename = f"{entry.student}/{source.filename}"
+            return sub
         full = _folder_loader()
         return full(path, exercises, sid=entry.student)
     except SubmissionError:

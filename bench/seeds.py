@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
     sub = load_folder(args.folder, registry.EXERCISES)
     seeds = list(range(args.first, args.first + args.seeds))
-    limits = Limits(timeout=max(30.0, 2.0 * args.batch), memory_mb=4096)
+    # one sandbox for every seed: no overall budget across them (each seed is one run)
+    limits = Limits(timeout=max(30.0, 2.0 * args.batch), memory_mb=4096, total=1e9)
     failures: list[Failure] = []
     counts: Counter[str] = Counter()
     started = time.monotonic()

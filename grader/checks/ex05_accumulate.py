@@ -16,7 +16,7 @@ from grader.runner.observe import Recorder, grad_of
 def draw_cases(draw: Draw) -> list[Case]:
     cases = []
     for i in range(4):
-        shape = draw.shape()
+        shape = draw.shape(min_numel=2 if i == 0 else 1)  # case 0 tells a mean from a sum
         name = "seed_poly" if i == 0 else draw.choice(unary_for(shape))
         x = draw.uniform(shape, draw.dtype())
         tensors = {"x": x, **draw.weights(name, "f", x)}

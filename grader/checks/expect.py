@@ -31,6 +31,8 @@ def returned(obs: Observation, key: str, what: str) -> Tensor:
         return torch.tensor(float(facts["value"]), dtype=torch.float64)
     if kind == "none":
         raise CheckFailed(message("type.none", what=what))
+    if kind in ("list", "tuple") and key in obs.tensors:  # numbers, as from .tolist()
+        return obs.tensors[key].to(torch.float64)
     if kind in ("list", "tuple"):
         items = [obs.facts.get(f"{key}.{i}", {}) for i in range(int(facts.get("len", 0)))]
         if items and all(i.get("kind") == "number" for i in items):

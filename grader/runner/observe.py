@@ -140,6 +140,10 @@ class Recorder:
             self.facts[key] = {"kind": kind.__name__, "len": len(obj)}  # type: ignore[arg-type]
             for i, item in enumerate(items):
                 self.value(f"{key}.{i}", item, depth + 1)
+            self._numbers(key, obj)
+        elif kind is tuple or kind is list:  # a list inside the result: only its numbers
+            self.facts[key] = {"kind": kind.__name__, "len": len(obj)}  # type: ignore[arg-type]
+            self._numbers(key, obj)
         elif kind is int or kind is float or kind is bool:
             self.facts[key] = {"kind": "number", "type": kind.__name__, "value": float(obj)}  # type: ignore[arg-type]
         elif kind is _NDARRAY:
@@ -151,6 +155,39 @@ class Recorder:
             self.facts[key] = facts
         else:
             self.facts[key] = {"kind": "other", "type": _type_name(obj)}
+
+    def _numbers(self, key: str, obj: object) -> None:
+        """Record a (nested) list of plain numbers, like ``t.tolist()``, as a tensor, so
+        the values can be checked while the type check reports the list."""
+        budget = [1 << 16]
+        flat = _plain_numbers(obj, budget)
+        if flat is None:
+            return
+        try:
+            self.tensors[key] = torch.tensor(flat, dtype=torch.float64)
+        except (ValueError, TypeError, OverflowError, RuntimeError):
+            pass  # ragged, or too large for float64
+
+
+def _plain_numbers(obj: object, budget: list[int], depth: int = 0) -> Any:
+    """``obj`` as nested lists of floats if it holds only exact lists, tuples and
+    numbers (so no learner code runs), at most 4 deep and ``budget`` items; else None."""
+    kind = type(obj)
+    if kind is int or kind is float or kind is bool:
+        budget[0] -= 1
+        try:
+            return float(obj)  # type: ignore[arg-type]
+        except OverflowError:
+            return None
+    if (kind is list or kind is tuple) and depth < 4 and len(obj) <= budget[0]:  # type: ignore[arg-type]
+        out = []
+        for item in obj:  # type: ignore[attr-defined]
+            value = _plain_numbers(item, budget, depth + 1)
+            if value is None or budget[0] < 0:
+                return None
+            out.append(value)
+        return out
+    return None
 
 
 def _type_name(obj: object) -> str:

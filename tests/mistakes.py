@@ -799,9 +799,7 @@ def grade_variants(seed: int) -> dict[str, ExerciseResult]:
         for ex in registry.EXERCISES:
             mine = [(i, var) for i, var in enumerate(VARIANTS) if var.exercise == ex.name]
             submissions = [  # each in a folder of its own, as the sandbox tells them apart
-                Submission(
-                    var.id, Path(f"v{i}"), {ex.file: Source(var.source, f"v{i}/{ex.file}")}
-                )
+                Submission(var.id, Path(f"v{i}"), {ex.file: Source(var.source, f"v{i}/{ex.file}")})
                 for i, var in mine
             ]
             for result in grade(submissions, (ex,), settings, sandbox=box):

@@ -252,6 +252,7 @@ def _confine(settings: dict) -> None:
     nproc = int(settings.get("nproc", 64))
     if uid is not None and os.getuid() == 0:
         _limit(resource.RLIMIT_NPROC, nproc)
+        _keep_imports_reachable()
         os.setgroups([])
         os.setgid(int(settings["gid"]))
         os.setuid(int(uid))
@@ -259,6 +260,36 @@ def _confine(settings: dict) -> None:
         _limit(resource.RLIMIT_NPROC, _tasks_of(os.getuid()) + nproc)
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)  # no setuid program can give privileges back
     _prctl(_PR_SET_DUMPABLE, 0)  # its processes cannot ptrace or read the memory of this one
+
+
+def _keep_imports_reachable() -> None:
+    """Let lazy imports work after the switch to the sandbox user.
+
+    The Python installation may sit below a folder that only root may enter (a
+    pyenv under /root, say): the files are world-readable, the path to them is
+    not. Each import folder is opened now, as root, and named through
+    /proc/self/fd, which reaches the folder without walking the path above it.
+    Nothing becomes readable that was not already readable to everyone.
+    """
+    folders: dict[str, str] = {}
+    for entry in dict.fromkeys(sys.path):
+        if entry and os.path.isdir(entry) and not entry.startswith("/proc/"):
+            try:
+                fd = os.open(entry, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                continue
+            folders[entry.rstrip("/")] = f"/proc/self/fd/{fd}"
+    sys.path[:] = [folders.get(e.rstrip("/"), e) if e else e for e in sys.path]
+    for module in list(sys.modules.values()):
+        paths = getattr(module, "__path__", None)
+        if type(paths) is not list:
+            continue
+        for i, path in enumerate(paths):
+            for folder, handle in folders.items():
+                if path == folder or path.startswith(folder + "/"):
+                    paths[i] = handle + path[len(folder) :]
+                    break
+    sys.path_importer_cache.clear()
 
 
 def _prctl(option: int, value: int) -> None:

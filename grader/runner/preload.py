@@ -56,9 +56,7 @@ def modules_for(source: str) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Attribute) and node.attr in NEEDS_DYNAMO:
-            dynamo = True
-        elif isinstance(node, ast.Name) and node.id in NEEDS_DYNAMO:
-            dynamo = True
+            dynamo = dynamo or _names_torch(node.value)
         for name in names:
             if name.split(".")[0] in ALLOWED_ROOTS:
                 found.append(name)
@@ -67,6 +65,13 @@ def modules_for(source: str) -> list[str]:
     if dynamo:
         found.append("torch._dynamo")
     return found
+
+
+def _names_torch(node: ast.expr) -> bool:
+    """``torch.func``, ``torch.compile``, ``torch.func.vmap``: rooted at torch/functorch."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in ("torch", "functorch")
 
 
 def preload(source: str) -> None:

@@ -16,12 +16,7 @@ import pytest
 from conftest import EXERCISES, SOLUTIONS, grade_command, run_grade
 
 from grader import registry
-from grader.classroom.batch import (
-    NOT_GRADED,
-    Entry,
-    discover,
-    grade_batch,
-)
+from grader.classroom.batch import NOT_GRADED, Entry, discover, grade_batch, load_entry
 from grader.classroom.chunk_process import ForkRunner
 from grader.grading import Settings
 from grader.report.json_report import as_dict
@@ -42,7 +37,7 @@ SPECIAL = {
 }
 
 
-def make_class(folder: Path, *, correct: int = 3, notebook: bool = True) -> Path:
+def make_class(folder: Path, *, correct: int = 3) -> Path:
     """A class folder: correct copies, the stubs, the special ones above, an empty
     folder, a folder with a binary file, a notebook, and a stray file."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -57,23 +52,14 @@ def make_class(folder: Path, *, correct: int = 3, notebook: bool = True) -> Path
     shutil.copytree(SOLUTIONS, folder / "binary")
     (folder / "binary" / "ex01_scalar_grad.py").write_bytes(b"\x00\x01\x02 not python")
     (folder / "README.txt").write_text("not a submission")
-    if notebook:
-        cells = [
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-             "source": (SOLUTIONS / ex.file).read_text()}
-            for ex in registry.EXERCISES
-        ]  # fmt: skip
-        doc = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-        (folder / "nb_student.ipynb").write_text(json.dumps(doc))
+    cells = [
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": (SOLUTIONS / ex.file).read_text()}
+        for ex in registry.EXERCISES
+    ]  # fmt: skip
+    doc = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (folder / "nb_student.ipynb").write_text(json.dumps(doc))
     return folder
-
-
-def has_notebooks() -> bool:
-    try:
-        import grader.classroom.notebook  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -86,7 +72,7 @@ def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
 @pytest.fixture(scope="module")
 def batch_run(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("batch")
-    klass = make_class(root / "class", notebook=has_notebooks())
+    klass = make_class(root / "class")
     out = root / "grades"
     proc = run_grade(
         "batch", str(klass), "--out", str(out), "--timeout", "3", "--seed", "7",
@@ -101,13 +87,11 @@ def test_batch_writes_one_row_per_learner(batch_run) -> None:
     header, rows = read_csv(out / "grades.csv")
     assert header == ["student", "total", "max_total", *NAMES, "note"]
     expected = {"ok0", "ok1", "ok2", "stub", "hang", "killer", "exiter", "empty", "binary"}
-    if has_notebooks():
-        expected.add("nb_student")
+    expected.add("nb_student")
     assert set(rows) == expected  # README.txt is not a submission
     for name in ("ok0", "ok1", "ok2"):
         assert rows[name]["total"] == "80" and rows[name]["note"] == "", rows[name]
-    if has_notebooks():
-        assert rows["nb_student"]["total"] == "80", rows["nb_student"]
+    assert rows["nb_student"]["total"] == "80", rows["nb_student"]
     assert rows["stub"]["total"] == "0" and rows["stub"]["note"] == ""
     assert all(rows[n]["max_total"] == "80" for n in rows)
 
@@ -395,18 +379,16 @@ def test_a_stopped_batch_leaves_no_process_behind(tmp_path: Path) -> None:
             proc.kill()
 
 
-@pytest.mark.skipif(not has_notebooks(), reason="needs the notebook loader")
 def test_notebooks_of_a_class_get_a_time_budget_each(tmp_path: Path) -> None:
     """The sandbox gives each folder of file names one overall time budget; two
     learners' notebooks must not share one (or the later ones would time out)."""
-    from grader.classroom.batch import load_entry
-
     klass = make_class(tmp_path / "class", correct=0)
     shutil.copy(klass / "nb_student.ipynb", klass / "nb_other.ipynb")
+    (klass / "nb_folder").mkdir()  # a folder holding one notebook, as nbgrader collects them
+    shutil.copy(klass / "nb_student.ipynb", klass / "nb_folder" / "nb_student.ipynb")
     entries = {e.student: e for e in discover(klass)}
-    subs = [
-        load_entry(entries[n], registry.EXERCISES, klass.resolve())
-        for n in ("nb_student", "nb_other")
-    ]
+    names = ("nb_student", "nb_other", "nb_folder")
+    subs = [load_entry(entries[n], registry.EXERCISES, klass.resolve()) for n in names]
     folders = [{str(Path(s.filename).parent) for s in sub.sources.values()} for sub in subs]
-    assert all(len(f) == 1 for f in folders) and folders[0] != folders[1]
+    assert all(len(f) == 1 for f in folders)
+    assert len({next(iter(f)) for f in folders}) == 3

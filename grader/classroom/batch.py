@@ -18,12 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from grader.classroom.notebook import load_notebook
 from grader.grading import Settings, grade, new_seed
 from grader.messages import message
 from grader.registry import Exercise
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 from grader.runner.execute import Sandbox
-from grader.submission import Submission, SubmissionError, load_folder
+from grader.submission import Submission, SubmissionError, load
 
 NOT_GRADED = "not_graded"  # ExerciseResult.status of a submission that could not be graded
 
@@ -122,37 +123,21 @@ def load_entry(entry: Entry, exercises: tuple[Exercise, ...], root: Path) -> Sub
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(root):
             raise SubmissionError("it is a link to a place outside the submissions folder")
-        loader = _notebook_loader()
         if path.suffix == ".ipynb" and not path.is_dir():
-            if loader is None:
-                raise SubmissionError("notebook submissions need grader.classroom.notebook")
-            sub = loader(path, exercises, sid=entry.student, root=root)
-            # The sandbox shares one time budget per folder of the file names it
-            # is given, and a notebook's sources are named after the notebook alone.
-            for source in sub.sources.values():
-                source.filename = f"{entry.student}/{source.filename}"
-            return sub
-        full = _folder_loader()
-        return full(path, exercises, sid=entry.student)
+            sub = load_notebook(path, exercises, sid=entry.student, root=root)
+        else:
+            sub = load(path, exercises, sid=entry.student)
     except SubmissionError:
         raise
     except (OSError, ValueError, UnicodeError) as exc:
         raise SubmissionError(f"it could not be read ({type(exc).__name__}: {exc})") from None
-
-
-def _folder_loader() -> Callable[..., Submission]:
-    """``grader.submission.load`` (folders and notebooks) where it exists."""
-    import grader.submission
-
-    return getattr(grader.submission, "load", load_folder)
-
-
-def _notebook_loader() -> Callable[..., Submission] | None:
-    try:
-        from grader.classroom.notebook import load_notebook
-    except ImportError:
-        return None
-    return load_notebook
+    # The sandbox gives one overall time budget to each folder of the file names it
+    # is given; a notebook's sources are named after the notebook alone, so without
+    # this every notebook of a chunk would share one budget.
+    for source in sub.sources.values():
+        if Path(source.filename).parent == Path("."):
+            source.filename = f"{entry.student}/{source.filename}"
+    return sub
 
 
 # -- results for submissions that could not be graded -------------------------------------

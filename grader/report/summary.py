@@ -9,6 +9,7 @@ optional extra). Nothing here grades.
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -118,6 +119,13 @@ def _run_seconds(result: SubmissionResult) -> float:
     return sum(ex.seconds for ex in result.exercises)
 
 
+def _pad(said: str, width: int, *, right: bool = False) -> str:
+    """Pad to ``width`` terminal columns (Chinese characters take two)."""
+    columns = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in said)
+    fill = " " * max(0, width - columns)
+    return fill + said if right else said + fill
+
+
 def _short(sentence: str, width: int = 110) -> str:
     return sentence if len(sentence) <= width else sentence[: width - 1] + "…"
 
@@ -143,8 +151,11 @@ def render(summary: Summary, lang: str = "en") -> str:
     ]
     width = max([22, *(len(s.name) for s in summary.exercises)])
     head = (
-        f"{text('summary.col.exercise', lang):<{width}}  "
-        f"{text('summary.col.mean', lang):>9}  {text('summary.col.pass_rate', lang):>9}"
+        _pad(text("summary.col.exercise", lang), width)
+        + "  "
+        + _pad(text("summary.col.mean", lang), 9, right=True)
+        + "  "
+        + _pad(text("summary.col.pass_rate", lang), 9, right=True)
     )
     lines.append(head)
     for s in summary.exercises:

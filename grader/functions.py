@@ -130,6 +130,18 @@ def build(name: str, weights: dict[str, Tensor]) -> Fn:
     return BUILDERS[name](weights)
 
 
+# The names the formulas below give the inputs of functions of several inputs.
+INPUT_NAMES: dict[str, tuple[str, ...]] = {
+    "seed_pair": ("a", "b"),
+    "product": ("a", "b"),
+    "ratio": ("a", "b"),
+    "ignores_second": ("a", "b"),
+    "three_way": ("a", "b", "c"),
+    "seed_loss": ("w1", "w2"),
+    "regression": ("weight", "bias"),
+    "coupled": ("p", "q", "r"),
+}
+
 # How each function reads in feedback (weights keep their names).
 FORMULAS: dict[str, str] = {
     "seed_poly": "x**2 + 2*x + 7",

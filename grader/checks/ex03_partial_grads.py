@@ -77,7 +77,7 @@ def test_values(run: ExerciseRun) -> None:
                 expect.returned(obs, f"out.{i}", f"gradient {i + 1} of {n}"),
                 expected[i],
                 where=show.case(case, inputs=tuple(f"x{k}" for k in range(n)))
-                + f" (gradient for input {i + 1})",
+                + f" (the gradient for {show.input_name(case.meta['f'], i)})",
                 dtype=xs[i].dtype,
                 numel=case.fn()(*xs).numel(),
                 predictions=lambda others=others: others,

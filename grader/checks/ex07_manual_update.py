@@ -149,7 +149,8 @@ def test_values(run: ExerciseRun) -> None:
                 expect.returned(obs, f"out.{i}", f"parameter {i + 1} of {n}"),
                 want[i],
                 where=show.case(case, inputs=tuple(f"p{k}" for k in range(n)))
-                + f", lr={case.meta['lr']:g}, steps={case.meta['steps']} (parameter {i + 1})",
+                + f", lr={case.meta['lr']:g}, steps={case.meta['steps']}"
+                + f" ({show.input_name(case.meta['f'], i)} after the steps)",
                 dtype=ps[i].dtype,
                 predictions=lambda i=i, case=case: _predictions(case, i),
                 loose=LOOSE,

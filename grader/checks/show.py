@@ -6,7 +6,7 @@ import torch
 from torch import Tensor
 
 from grader.cases import Case
-from grader.functions import FORMULAS
+from grader.functions import FORMULAS, INPUT_NAMES
 
 MAX_SHOWN = 6
 
@@ -37,13 +37,36 @@ def dtype(d: torch.dtype | str) -> str:
 
 
 def case(c: Case, key: str = "f", inputs: tuple[str, ...] = ("x",)) -> str:
-    """``f = x**2 + 2*x + 7; x: shape (2, 3), float64``."""
-    return function(str(c.meta.get(key, "")), c.tensors[inputs[0]], inputs)
+    """``f = x**2 + 2*x + 7; x: shape (2, 3), float64``; with several inputs, each
+    under the name the formula gives it: ``...; a: shape (2, 3), b: shape (3,), float32``."""
+    name = str(c.meta.get(key, ""))
+    tensors = [c.tensors[i] for i in inputs]
+    labels = INPUT_NAMES.get(name, inputs) if len(inputs) > 1 else inputs
+    if len(labels) != len(tensors):
+        labels = inputs
+    return _described(name, tensors, labels)
 
 
 def function(name: str, first: Tensor, inputs: tuple[str, ...] = ("x",)) -> str:
     """``f = <formula>; x: shape (2, 3), float64`` (no formula when there is no f)."""
-    described = f"{', '.join(inputs)}: shape {shape(first.shape)}, {dtype(first.dtype)}"
+    return _described(name, [first], inputs)
+
+
+def input_name(name: str, i: int) -> str:
+    """What the formula of function ``name`` calls its input ``i`` (``input 2`` if nothing)."""
+    names = INPUT_NAMES.get(name, ())
+    return names[i] if i < len(names) else f"input {i + 1}"
+
+
+def _described(name: str, tensors: list[Tensor], labels: tuple[str, ...]) -> str:
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) == 1:
+        described = f"{', '.join(labels)}: shape {shape(tensors[0].shape)}"
+    else:
+        described = ", ".join(
+            f"{lb}: shape {shape(t.shape)}" for lb, t in zip(labels, tensors, strict=True)
+        )
+    described += f", {dtype(tensors[0].dtype)}"
     if not name:
         return described
     return f"f = {FORMULAS.get(name, name)}; {described}"

@@ -118,7 +118,7 @@ def run_job(doc: dict[str, Any], tensors: dict, out: Frames, data_mb: int | None
         live = case.materialize()
         rec = Recorder(watch_device=bool(live.meta.get("watch_device")), settle=world.settle)
         kept.append((live, rec.kept))
-        world.restore()
+        # No restore here: load_source and every call already ended with one.
         _set_grad_enabled(bool(live.meta.get("grad_mode", True)))
         entry: dict[str, Any] = {"status": "ok"}
         try:

@@ -28,7 +28,7 @@ from grader.cases import Case, pack
 from grader.registry import Exercise
 from grader.runner import wire
 from grader.runner.uids import clear_uid, lease_uid
-from grader.runner.worker import worker_main
+from grader.runner.worker import prepare_zygote, worker_main
 from grader.runner.zygote import (
     WorkerHandle,
     Zygote,
@@ -96,7 +96,7 @@ class Sandbox:
         self.limits = limits
         if os.getuid() != 0:  # workers run as this user: keep them out of this process
             protect_from_workers()
-        self._zygote = Zygote(worker_main)
+        self._zygote = Zygote(worker_main, prepare=prepare_zygote)
         self._slots = threading.Semaphore(64)
         self._budget_lock = threading.Lock()
         self._budgets: dict[str, float] = {}  # submission folder -> end of its overall budget

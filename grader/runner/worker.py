@@ -12,6 +12,7 @@ learner's code changed in this process (monkeypatches, torch modes, hooks).
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib
 import linecache
 import os
@@ -21,6 +22,7 @@ import struct
 import sys
 import traceback
 import types
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -42,7 +44,16 @@ _MAX_TEXT = 600
 _MAX_FRAMES = 8
 
 
-def worker_main(job_fd: int, result_fd: int, settings: dict) -> None:
+def prepare_zygote() -> Callable[[int, int, dict], None]:
+    """Done once in the zygote for all its workers: import what sending an answer
+    needs, and take the snapshot of the trusted state (workers on the CPU reuse it)."""
+    wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
+    return functools.partial(worker_main, world=Snapshot())
+
+
+def worker_main(
+    job_fd: int, result_fd: int, settings: dict, world: Snapshot | None = None
+) -> None:
     """Entry point of a worker process (never returns)."""
     _reset_signals()
     _close_other_fds(keep={job_fd, result_fd})
@@ -50,16 +61,19 @@ def worker_main(job_fd: int, result_fd: int, settings: dict) -> None:
     blob = _read_all(job_fd)
     os.close(job_fd)
     tensors, doc = wire.decode(blob)
+    known = len(sys.modules)
     try:
         preload(str(doc.get("source", "")))  # as the grader: the sandbox user may not read them
     except Exception:
         pass  # a source that cannot even be parsed fails when it is compiled below
+    if len(sys.modules) != known:
+        world = None  # new modules may have changed guarded classes: snapshot afresh
     _confine(settings)
     torch.set_num_threads(1)
     # Import now what sending an answer needs, while files can still be opened.
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
     block_audit_hooks()
-    run_job(doc, tensors, Frames(result_fd), data_mb=settings.get("data_mb"))
+    run_job(doc, tensors, Frames(result_fd), data_mb=settings.get("data_mb"), world=world)
     _exit(0)
 
 
@@ -82,17 +96,23 @@ class Frames:
         _write_all(self._fd, _pack("<Q", len(message)) + message)
 
 
-def run_job(doc: dict[str, Any], tensors: dict, out: Frames, data_mb: int | None = None) -> None:
+def run_job(
+    doc: dict[str, Any],
+    tensors: dict,
+    out: Frames,
+    data_mb: int | None = None,
+    world: Snapshot | None = None,
+) -> None:
     """Load the learner's source and probe every case, sending one frame per case
     and then a closing frame (``status`` ok, or why the cases could not run)."""
     exercise = registry.BY_NAME[doc["exercise"]]
     probe = importlib.import_module(exercise.check_module).probe  # bound before learner code
     cases = unpack(tensors, doc["cases"])
     filename = doc["filename"]
-    _start_devices(cases)
+    if _start_devices(cases) or world is None:
+        world = Snapshot()  # CUDA's start-up changes torch's state: take it as it is now
     if data_mb:  # what this process holds now (CUDA included), plus the learner's share
         _limit(resource.RLIMIT_DATA, _status_kb("VmData") * 1024 + (int(data_mb) << 20))
-    world = Snapshot()
     kept: list[Any] = []  # learner objects stay alive: no finalizer of theirs runs later
     out.send({}, {"status": "ready"})  # the grader measures memory from here on
     try:
@@ -139,15 +159,18 @@ def run_job(doc: dict[str, Any], tensors: dict, out: Frames, data_mb: int | None
     out.send({}, {"status": "ok", "cases": len(cases)})
 
 
-def _start_devices(cases: list) -> None:
+def _start_devices(cases: list) -> bool:
     """Set up CUDA (context, cuBLAS) before the learner's code runs, so that the
-    hundreds of megabytes this takes count as the grader's, not the learner's."""
-    for device in sorted({c.device for c in cases} - {"cpu", "meta"}):
+    hundreds of megabytes this takes count as the grader's, not the learner's.
+    Whether there was a device to set up."""
+    devices = sorted({c.device for c in cases} - {"cpu", "meta"})
+    for device in devices:
         try:
             ones = torch.ones(2, 2, device=device, requires_grad=True)
             (ones @ ones).sum().backward()
         except Exception:
             pass  # the learner's calls will fail on this device with a clear error
+    return bool(devices)
 
 
 def _failure(status: str, exc: BaseException, filename: str) -> dict[str, Any]:

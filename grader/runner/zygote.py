@@ -84,13 +84,19 @@ WorkerMain = Callable[[int, int, dict], None]
 class Zygote:
     """Grader-side handle of the zygote process."""
 
-    def __init__(self, worker_main: WorkerMain) -> None:
+    def __init__(
+        self, worker_main: WorkerMain, prepare: Callable[[], WorkerMain] | None = None
+    ) -> None:
+        """``prepare`` (optional) runs once in the zygote and returns the worker
+        entry point to use: work that every worker would repeat is done there once."""
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # the zygote
             parent_sock.close()
             # Workers' garbage collections must not touch (and so copy) the
             # zygote's objects: freezing them keeps those pages shared.
+            if prepare is not None:
+                worker_main = prepare()
             gc.freeze()
             code = 0
             try:

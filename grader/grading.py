@@ -46,6 +46,8 @@ def draw_cases(exercise: Exercise, seed: int, device: str) -> list[Case]:
     cases = CHECK_MODULES[exercise.name].draw_cases(Draw(seed, exercise.order, device))
     for case in cases:
         case.meta.setdefault("device", device)
+    if device == "cpu" and cases:  # on a GPU, the inputs' real device shows the same
+        cases[0].meta["watch_device"] = True
     return cases
 
 
@@ -64,7 +66,7 @@ def grade(
         seed = settings.seed if settings.seed is not None else new_seed()
         cases = {ex.name: draw_cases(ex, seed, settings.device) for ex in exercises}
         jobs = [
-            (sub, ex, Job(ex, src.text, src.filename, cases[ex.name], src.problem))
+            (sub, ex, Job(ex, src.text, src.filename, cases[ex.name], src.problem, sub.id))
             for sub in submissions
             for ex in exercises
             for src in [sub.sources[ex.file]]

@@ -39,7 +39,7 @@ MESSAGES: dict[str, str] = {
     "type.dtype": "{what}: expected dtype {expected} (the input's dtype), got {got}. Create new tensors with dtype=x.dtype or with torch.zeros_like(x).",
     "type.device": "{what}: expected a tensor on the input's device ({expected}), got one on {got}. Do not move results with .cpu() or .to(...).",
     "type.moved_to_cpu": "{what}: your code copies tensors to the CPU (.cpu(), .tolist() or .numpy()), so it fails for inputs on other devices. Keep results on the input's device.",
-    "type.default_device": "{what}: for inputs on another device your result was created on '{got}', the default device. Create tensors with device=x.device, or use torch.zeros_like(x).",
+    "type.default_device": "{what}: your result is built from a tensor created without device= (like torch.zeros(shape) or torch.tensor(...)), which lands on the default device ({got}); for inputs on a GPU it would be on the wrong device. Use torch.zeros_like(x), or pass device=x.device and dtype=x.dtype.",
     # Side effects
     "side.requires_grad": "{what} still requires grad or is attached to the graph (it has a grad_fn). Return a plain tensor: x.grad, or the result of .detach().",
     "side.grad_mode_left_off": "Gradient recording was still switched off after your function returned. Use `with torch.no_grad():` (or the decorator), which switches it back on; do not call torch.set_grad_enabled(False) on its own.",

@@ -87,6 +87,7 @@ class Job:
     filename: str
     cases: list[Case]
     problem: str = ""  # why the source could not be read, when it could not
+    submission: str = ""  # whose job: jobs of one submission share its overall budget
 
 
 class Sandbox:
@@ -125,8 +126,8 @@ class Sandbox:
 
     def _budget_end(self, job: Job) -> float:
         """When the overall budget of ``job``'s submission runs out (its first job
-        starts the clock; jobs of one submission share a folder)."""
-        key = str(Path(job.filename).parent)
+        starts the clock)."""
+        key = job.submission or str(Path(job.filename).parent)
         with self._budget_lock:
             return self._budgets.setdefault(key, time.monotonic() + self.limits.overall)
 

@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# Everything GPU-related in one go, for a machine with CUDA and PyTorch:
-# the CUDA-marked tests (each a real `grade` run) and a timing of grade on the GPU.
-# Usage: bash scripts/gpu-check.sh            (uses python3, installs this package)
+# Everything GPU-related in one go, for a machine with CUDA and PyTorch (no network):
+# the CUDA-marked tests (each a real `grade` run) and grade timings on CPU and GPU.
+# Usage: bash scripts/gpu-check.sh   (PYTHON=... to pick the interpreter)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-export PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+# A `grade` command that runs this checkout, without installing anything.
+bin=$(mktemp -d)
+printf '#!/bin/sh\nexec %s -m grader.cli.main "$@"\n' "$(command -v "$PY")" > "$bin/grade"
+chmod +x "$bin/grade"
+export PATH="$bin:$PATH"
 $PY - <<'PYEOF'
 import torch
 print("torch", torch.__version__, "| cuda available:", torch.cuda.is_available(),
       "|", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no device")
 PYEOF
-# Install the package (and its `grade` script) without touching the network.
-$PY -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | tail -2
 status=0
 $PY -m pytest -q -m cuda -p no:cacheprovider tests/test_cuda.py || status=1
+HOSTILE_DEVICE=cuda $PY -m pytest -q -m cuda -p no:cacheprovider tests/test_hostile.py || status=1
 for device in cpu cuda; do
   start=$(date +%s.%N)
-  grade solutions/ --device $device --format json > /tmp/gpu-check.json || status=1
+  grade solutions/ --device $device --format json > "$bin/out.json" || status=1
   end=$(date +%s.%N)
-  $PY -c "import json; r=json.load(open('/tmp/gpu-check.json')); print('grade solutions/ --device $device:', r['score'], '/', r['max_score'], 'in %.2f s' % ($end - $start))"
+  $PY -c "import json; r=json.load(open('$bin/out.json')); print('grade solutions/ --device $device:', r['score'], '/', r['max_score'], 'in %.2f s' % ($end - $start))"
 done
-start=$(date +%s.%N); $PY -c "import torch; torch.zeros(1, device='cuda')"; end=$(date +%s.%N)
-$PY -c "print('python -c import torch + CUDA init: %.2f s' % ($end - $start))"
+start=$(date +%s.%N); $PY -c "import torch"; end=$(date +%s.%N)
+$PY -c "print('python -c \"import torch\": %.2f s' % ($end - $start))"
 exit $status

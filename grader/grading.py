@@ -65,8 +65,13 @@ def grade(
     try:
         seed = settings.seed if settings.seed is not None else new_seed()
         cases = {ex.name: draw_cases(ex, seed, settings.device) for ex in exercises}
+        call = secrets.token_hex(6)  # each call starts every submission's overall budget afresh
         jobs = [
-            (sub, ex, Job(ex, src.text, src.filename, cases[ex.name], src.problem, sub.id))
+            (
+                sub,
+                ex,
+                Job(ex, src.text, src.filename, cases[ex.name], src.problem, f"{call}/{sub.id}"),
+            )
             for sub in submissions
             for ex in exercises
             for src in [sub.sources[ex.file]]

@@ -59,3 +59,23 @@ def test_os_exit_and_segfault_are_reported(submission) -> None:
     assert "exit code 3" in result["scalar_grad"].feedback.render()
     assert result["vector_grad"].status == "crashed"
     assert "SIGSEGV" in result["vector_grad"].feedback.render()
+
+
+def test_overall_budget_starts_afresh_with_each_grade_call() -> None:
+    """A long-lived sandbox (watch mode keeps one) must not carry a submission's
+    overall time budget from one grading to the next."""
+    from conftest import SOLUTIONS
+
+    from grader import registry
+    from grader.grading import Settings, grade
+    from grader.runner.execute import Limits, Sandbox
+    from grader.submission import load_folder
+
+    exercises = registry.select(("scalar_grad",))
+    limits = Limits(timeout=2.0, total=1.5)
+    with Sandbox(limits) as box:
+        for _ in range(2):
+            sub = load_folder(SOLUTIONS, exercises)
+            (result,) = grade([sub], exercises, Settings(seed=3, limits=limits), sandbox=box)
+            assert result.score == 10.0, result.exercises[0].feedback
+            time.sleep(1.6)  # longer than the whole budget

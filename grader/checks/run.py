@@ -69,13 +69,6 @@ class ExerciseRun:
             if case.meta.get("grad_mode_only") and obs.status == "ok":
                 yield case, obs
 
-    def meta(self) -> Iterator[tuple[Case, Observation]]:
-        """Cases on PyTorch's shape-only ``meta`` device (device-agnostic code)."""
-        self.require_ran()
-        for case, obs in zip(self.cases, self.outcome.observations, strict=True):
-            if case.device == "meta":
-                yield case, obs
-
 
 def outcome_feedback(exercise: Exercise, outcome: Outcome) -> Feedback:
     d = outcome.detail

@@ -26,6 +26,7 @@ from torch.utils._pytree import tree_flatten
 _TENSOR = torch.Tensor
 _FACTORIES = frozenset(_device_constructors())
 _TO_CPU = (_TENSOR.cpu, _TENSOR.numpy, _TENSOR.tolist)
+_INDEXING = (_TENSOR.__getitem__, _TENSOR.__setitem__)
 
 DEFAULT_DEVICE = "default_device"
 MOVED_TO_CPU = "moved_to_cpu"
@@ -74,6 +75,8 @@ class DeviceWatch(TorchFunctionMode):
                     out = out.clone()  # a no-op on CPU; keep the input itself unmarked
                 self._mark(out, MOVED_TO_CPU)
             return out
+        if func in _INDEXING:  # CUDA tensors accept CPU index tensors: only the indexed one counts
+            args, kwargs = args[:1], {}
         inputs = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, _TENSOR)]
         marked = [t for t in inputs if id(t) in self._marks]
         if marked and (len(marked) == len(inputs) or any(t.dim() > 0 for t in marked)):

@@ -87,7 +87,7 @@ class Job:
     filename: str
     cases: list[Case]
     problem: str = ""  # why the source could not be read, when it could not
-    submission: str = ""  # whose job: jobs of one submission share its overall budget
+    submission: str = ""  # whose job, in which grade() call: such jobs share one overall budget
 
 
 class Sandbox:
@@ -100,7 +100,7 @@ class Sandbox:
         self._zygote = Zygote(worker_main, prepare=prepare_zygote)
         self._slots = threading.Semaphore(64)
         self._budget_lock = threading.Lock()
-        self._budgets: dict[str, float] = {}  # submission folder -> end of its overall budget
+        self._budgets: dict[str, float] = {}  # submission (per grade call) -> end of its budget
 
     def close(self) -> None:
         self._zygote.close()

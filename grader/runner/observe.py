@@ -145,7 +145,11 @@ class Recorder:
             self.facts[key] = {"kind": kind.__name__, "len": len(obj)}  # type: ignore[arg-type]
             self._numbers(key, obj)
         elif kind is int or kind is float or kind is bool:
-            self.facts[key] = {"kind": "number", "type": kind.__name__, "value": float(obj)}  # type: ignore[arg-type]
+            try:
+                value = float(obj)  # type: ignore[arg-type]
+            except OverflowError:  # an int beyond float range: not a gradient anyway
+                value = float("inf")
+            self.facts[key] = {"kind": "number", "type": kind.__name__, "value": value}
         elif kind is _NDARRAY:
             facts: dict[str, Any] = {"kind": "numpy", "type": "numpy.ndarray"}
             if obj.dtype.kind in "biuf" and obj.size <= 1 << 16:  # type: ignore[attr-defined]

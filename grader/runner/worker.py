@@ -51,9 +51,7 @@ def prepare_zygote() -> Callable[[int, int, dict], None]:
     return functools.partial(worker_main, world=Snapshot())
 
 
-def worker_main(
-    job_fd: int, result_fd: int, settings: dict, world: Snapshot | None = None
-) -> None:
+def worker_main(job_fd: int, result_fd: int, settings: dict, world: Snapshot | None = None) -> None:
     """Entry point of a worker process (never returns)."""
     _reset_signals()
     _close_other_fds(keep={job_fd, result_fd})

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from grader.cli.options import memory_option, timeout_option
+
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
@@ -97,20 +99,8 @@ def generate_source(
     default=None,
     help="Seed for the hidden inputs, the same for the whole class (default: a fresh secret seed).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    help="Seconds each exercise may run.",
-)
-@click.option(
-    "--memory",
-    type=click.IntRange(min=64),
-    default=1024,
-    show_default=True,
-    help="Megabytes of memory each exercise may use.",
-)
+@timeout_option
+@memory_option
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
@@ -236,20 +226,8 @@ def autograde(
     default=None,
     help="Seed for the hidden inputs, the same for the whole class (default: a fresh one).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    help="Seconds each exercise may run.",
-)
-@click.option(
-    "--memory",
-    type=click.IntRange(min=64),
-    default=1024,
-    show_default=True,
-    help="Megabytes of memory each exercise may use.",
-)
+@timeout_option
+@memory_option
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -415,13 +393,7 @@ def _threads_per_chunk() -> int:
     default=None,
     help="The torch requirement setup.sh installs [default: the torch installed here, CPU].",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    help="Seconds each exercise may run.",
-)
+@timeout_option
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),

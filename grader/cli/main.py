@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from grader import registry
+from grader.cli.options import memory_option
 from grader.messages import LANGUAGES, language_from_env
 from grader.report import FORMATS
 
@@ -86,13 +87,7 @@ def use_color() -> bool:
     default=None,
     help="Seconds each exercise may run [default: 5, 20 on CUDA].",
 )
-@click.option(
-    "--memory",
-    type=click.IntRange(min=64),
-    default=1024,
-    show_default=True,
-    help="Megabytes of memory each exercise may use.",
-)
+@memory_option
 @click.option(
     "--total-timeout",
     type=click.FloatRange(min=0.1),

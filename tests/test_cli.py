@@ -71,7 +71,8 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> N
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr
         assert proc.stdout == ""
-        assert "Error" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert proc.stderr.startswith("Error: ") and "--help" in proc.stderr
 
 
 def test_cuda_without_cuda_is_a_usage_error() -> None:

@@ -133,7 +133,7 @@ dependencies = [
 {deps}]
 
 [project.scripts]
-grade = "grader.cli.main:main"
+grade = "grader.cli.main:run"
 
 [tool.setuptools.packages.find]
 include = ["grader*"]

@@ -105,7 +105,7 @@ def check_command(
     memory: int,
     total_timeout: float | None,
     lang: str | None,
-) -> None:
+) -> object:
     """Grade the exercise files in PATH (default: exercises/)."""
     from grader.cli.grading import grade_path
 
@@ -121,6 +121,7 @@ def check_command(
         lang=resolve_lang(lang),
         color=use_color(),
     )
+    return FAST_EXIT
 
 
 def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
@@ -141,5 +142,32 @@ def _register_subcommands() -> None:
 
 _register_subcommands()
 
+FAST_EXIT = object()  # what a command returns when nothing is left to do but print
+
+
+def run() -> None:
+    """The ``grade`` console script: click's standalone behaviour, except that a
+    usage error is one line on stderr (exit 2), and that once ``grade PATH`` has printed its report the
+    process ends at once. Tearing down an interpreter that holds torch and pytest
+    takes longer than the grading itself; the sandbox is already closed by then."""
+    try:
+        result = main(standalone_mode=False)
+    except click.UsageError as exc:  # one line, and where to find help
+        where = exc.ctx.command_path if exc.ctx else "grade"
+        click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    if result is FAST_EXIT:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    sys.exit(result if isinstance(result, int) else 0)
+
+
 if __name__ == "__main__":
-    main()
+    run()

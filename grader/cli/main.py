@@ -147,9 +147,10 @@ FAST_EXIT = object()  # what a command returns when nothing is left to do but pr
 
 def run() -> None:
     """The ``grade`` console script: click's standalone behaviour, except that a
-    usage error is one line on stderr (exit 2), and that once ``grade PATH`` has printed its report the
-    process ends at once. Tearing down an interpreter that holds torch and pytest
-    takes longer than the grading itself; the sandbox is already closed by then."""
+    usage error is one line on stderr (exit 2), and that once ``grade PATH`` has
+    printed its report the process ends at once. Tearing down an interpreter that
+    holds torch and pytest takes longer than the grading itself; the sandbox is
+    already closed by then."""
     try:
         result = main(standalone_mode=False)
     except click.UsageError as exc:  # one line, and where to find help

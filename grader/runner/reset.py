@@ -20,11 +20,13 @@ section lists what in-process recording can and cannot guarantee.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import signal
 import sys
 import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -89,10 +91,14 @@ class Snapshot:
     """The worker's trusted state, taken before any learner code runs."""
 
     def __init__(self) -> None:
-        self._modules: list[tuple[types.ModuleType, type, dict[str, Any], dict[str, Any]]] = []
-        self._classes: list[tuple[type, dict[str, Any], tuple[type, ...]]] = []
+        # module, its type, its namespace, the saved namespace, the namespace's version
+        self._modules: list[tuple[types.ModuleType, type, dict, dict[str, Any], int]] = []
+        # class, saved members, saved bases, the class's own dict, that dict's version
+        self._classes: list[tuple[type, dict[str, Any], tuple[type, ...], dict, int]] = []
         self._code: list[tuple[types.FunctionType, types.CodeType, Any, Any]] = []
         self._sys_modules: dict[str, types.ModuleType] = {}
+        # read through the instance, not a module global a learner could rebind
+        self._version = _version_reader() or _no_version
         names = [n for n in GUARDED if n in sys.modules]
         names += [n for n in sys.modules if n == "grader" or n.startswith("grader.")]
         for name in names:
@@ -101,7 +107,9 @@ class Snapshot:
                 continue
             self._sys_modules[name] = module
             namespace = vars(module)
-            self._modules.append((module, type(module), namespace, dict(namespace)))
+            self._modules.append(
+                (module, type(module), namespace, dict(namespace), self._version(namespace))
+            )
             for value in list(namespace.values()):
                 if isinstance(value, type) and getattr(value, "__module__", None) == name:
                     self._take_class(value)
@@ -122,7 +130,8 @@ class Snapshot:
 
     def _take_class(self, cls: type) -> None:
         members = dict(_type_dict(cls))
-        self._classes.append((cls, members, cls.__bases__))
+        own = _own_dict(cls)
+        self._classes.append((cls, members, cls.__bases__, own, self._version(own)))
         for value in members.values():
             if isinstance(value, (staticmethod, classmethod)):
                 value = value.__func__
@@ -169,14 +178,21 @@ class Snapshot:
         for name, module in self._sys_modules.items():
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
-        for module, kind, namespace, saved in self._modules:
+        for i, (module, kind, namespace, saved, version) in enumerate(self._modules):
             if type(module) is not kind:
                 _object_setattr(module, "__class__", kind)
+            if self._version(namespace) == version != _UNKNOWN:
+                continue  # untouched since it was saved or last restored
             for key, value in saved.items():
                 if namespace.get(key, _MISSING) is not value:
                     namespace[key] = value
-        for cls, members, bases in self._classes:
+            self._modules[i] = (module, kind, namespace, saved, self._version(namespace))
+        for i, (cls, members, bases, own, version) in enumerate(self._classes):
+            if self._version(own) == version != _UNKNOWN:  # untouched: only the bases to check
+                _restore_bases(cls, bases)
+                continue
             _restore_class(cls, members, bases)
+            self._classes[i] = (cls, members, bases, own, self._version(own))
         for fn, code, defaults, kwdefaults in self._code:
             if fn.__code__ is not code:
                 fn.__code__ = code
@@ -194,13 +210,8 @@ class Snapshot:
 
 
 def _restore_class(cls: type, members: dict[str, Any], bases: tuple[type, ...]) -> None:
+    _restore_bases(cls, bases)
     current = _type_dict(cls)
-    now = _type_bases(cls)
-    if len(now) != len(bases) or any(a is not b for a, b in zip(now, bases, strict=True)):
-        try:
-            _type_setattr(cls, "__bases__", bases)
-        except TypeError:
-            pass
     for key in [k for k in current if k not in members]:
         try:
             _type_delattr(cls, key)
@@ -212,6 +223,63 @@ def _restore_class(cls: type, members: dict[str, Any], bases: tuple[type, ...]) 
                 _type_setattr(cls, key, value)
             except (AttributeError, TypeError):
                 continue
+
+
+def _restore_bases(cls: type, bases: tuple[type, ...]) -> None:
+    now = _type_bases(cls)
+    if len(now) != len(bases) or any(a is not b for a, b in zip(now, bases, strict=True)):
+        try:
+            _type_setattr(cls, "__bases__", bases)
+        except TypeError:
+            pass
+
+
+def _own_dict(cls: type) -> dict:
+    """The dict behind a class's ``__dict__`` mappingproxy."""
+    for referent in gc.get_referents(_type_dict(cls)):
+        if type(referent) is dict:
+            return referent
+    return {}
+
+
+def _version_reader() -> Callable[[dict], int] | None:
+    """CPython's per-dict version tag (``ma_version_tag``), which changes on every
+    insertion, replacement or deletion: it lets ``restore`` skip the dicts nobody
+    touched. Returns None where the tag is absent or does not behave (the full
+    comparison then runs every time). Only raw memory writes, which the SECURITY
+    section already names, could hide a change from it."""
+    if sys.implementation.name != "cpython" or not (3, 10) <= sys.version_info[:2] <= (3, 13):
+        return None
+    # The tag follows ob_refcnt, ob_type and ma_used. Everything the reader uses is
+    # captured now, so that a learner's later patches of ctypes or id change nothing.
+    offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)
+    at, address = ctypes.c_uint64.from_address, id
+
+    def read(d: dict) -> int:
+        return at(address(d) + offset).value
+
+    try:
+        probe: dict[str, int] = {}
+        seen = [read(probe)]
+        probe["a"] = 1
+        seen.append(read(probe))
+        probe["a"] = 2
+        seen.append(read(probe))
+        _ = probe["a"], len(probe), list(probe.items())
+        if read(probe) != seen[-1]:
+            return None
+        del probe["a"]
+        seen.append(read(probe))
+    except Exception:
+        return None
+    return read if len(set(seen)) == len(seen) else None
+
+
+_UNKNOWN = -1
+
+
+def _no_version(_d: dict) -> int:
+    return _UNKNOWN
 
 
 def _stop_timers() -> None:

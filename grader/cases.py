@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from grader.functions import Fn, build
@@ -60,18 +59,8 @@ class Case:
 
 def pack(cases: list[Case]) -> tuple[dict[str, Tensor], list[dict[str, Any]]]:
     """Flatten cases for the wire: tensors keyed ``<index>/<name>``."""
-    tensors: dict[str, Tensor] = {}
-    metas: list[dict[str, Any]] = []
-    for i, case in enumerate(cases):
-        meta = dict(case.meta)
-        meta["shapes"] = {}
-        for name, t in case.tensors.items():
-            if t.device.type == "meta":  # no data to send: rebuild from shape and dtype
-                meta["shapes"][name] = [list(t.shape), str(t.dtype).removeprefix("torch.")]
-            else:
-                tensors[f"{i}/{name}"] = t
-        metas.append(meta)
-    return tensors, metas
+    tensors = {f"{i}/{name}": t for i, case in enumerate(cases) for name, t in case.tensors.items()}
+    return tensors, [dict(case.meta) for case in cases]
 
 
 def unpack(tensors: dict[str, Tensor], metas: list[dict[str, Any]]) -> list[Case]:
@@ -79,7 +68,4 @@ def unpack(tensors: dict[str, Tensor], metas: list[dict[str, Any]]) -> list[Case
     for key, t in tensors.items():
         index, name = key.split("/", 1)
         cases[int(index)].tensors[name] = t
-    for case in cases:
-        for name, (shape, dtype) in case.meta.pop("shapes", {}).items():
-            case.tensors[name] = torch.empty(shape, dtype=getattr(torch, dtype), device="meta")
     return cases

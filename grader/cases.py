@@ -3,7 +3,10 @@
 A case is named tensors plus JSON metadata. Tensor names follow two rules:
 ``<fn>.<weight>`` is a weight of the function named by ``meta[<fn>]``, and
 ``<name>.grad`` is a stale gradient to put on tensor ``<name>`` before the call.
-``meta["requires_grad"]`` lists the tensors (weights included) that require grad.
+``meta["requires_grad"]`` lists the tensors (weights included) that require grad,
+``meta["layout"]`` the memory layout of inputs that are not contiguous
+(``grader.layout``), and ``meta["<key>_repeat"]`` pairs ``[j, i]`` of a list of
+functions whose entry j is the very same function object as entry i.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from torch import Tensor
 
 from grader.functions import Fn, build
+from grader.layout import arrange
 
 
 @dataclass
@@ -26,12 +30,14 @@ class Case:
         return str(self.meta.get("device", "cpu"))
 
     def materialize(self) -> Case:
-        """Fresh leaf tensors on the case's device, with grads and stale .grad set."""
+        """Fresh leaf tensors on the case's device in their layouts, with grads and
+        stale .grad set."""
         device = self.device
+        layouts = self.meta.get("layout") or {}
         out: dict[str, Tensor] = {}
         for name, t in self.tensors.items():
             if not name.endswith(".grad"):
-                out[name] = t.detach().to(device).clone()
+                out[name] = arrange(t.to(device), str(layouts.get(name, "contiguous")))
         for name in self.meta.get("requires_grad", []):
             out[name].requires_grad_(True)
         for name, t in self.tensors.items():
@@ -46,11 +52,16 @@ class Case:
         return build(self.meta[key], weights)
 
     def fns(self, key: str = "fs") -> list[Fn]:
-        """Several functions: ``meta[key]`` lists names, weights under ``key<i>.*``."""
-        return [
-            Case(self.tensors, {**self.meta, f"{key}{i}": name}).fn(f"{key}{i}")
-            for i, name in enumerate(self.meta[key])
-        ]
+        """Several functions: ``meta[key]`` lists names, weights under ``key<i>.*``;
+        ``meta[key + "_repeat"]`` makes some entries the same object as others."""
+        repeat = {int(j): int(i) for j, i in self.meta.get(f"{key}_repeat", [])}
+        found: list[Fn] = []
+        for j, name in enumerate(self.meta[key]):
+            if j in repeat:
+                found.append(found[repeat[j]])
+            else:
+                found.append(Case(self.tensors, {**self.meta, f"{key}{j}": name}).fn(f"{key}{j}"))
+        return found
 
     def inputs(self, prefix: str = "x") -> list[Tensor]:
         """Tensors ``x0, x1, ...`` in order (for functions of several inputs)."""

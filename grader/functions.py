@@ -62,8 +62,18 @@ def _norm(w: dict[str, Tensor]) -> Fn:
 
 
 def _matmul(w: dict[str, Tensor]) -> Fn:
-    m = w["m"]  # shape (x.shape[-1], k)
+    m = w["m"]  # shape (x.shape[-1], k) with k != x.shape[-1]: the last dim changes
     return lambda x: torch.tanh(x @ m) + 0.5 * x.sum(-1, keepdim=True)
+
+
+def _rowwise(w: dict[str, Tensor]) -> Fn:
+    a = w["a"]  # a reduction along the last dim only: (..., n) -> (...)
+    return lambda x: a * torch.sqrt(1 + (x * x).sum(-1)) + x.sum(-1)
+
+
+def _outer(w: dict[str, Tensor]) -> Fn:
+    v = w["v"]  # shape (k,): the output gains a dim, (...) -> (..., k)
+    return lambda x: torch.sin(x.unsqueeze(-1) * v) + x.unsqueeze(-1) ** 2
 
 
 # Functions of several inputs (exercise 3). Inputs broadcast against each other.
@@ -81,6 +91,11 @@ def _ratio(w: dict[str, Tensor]) -> Fn:
 
 def _ignores_second(w: dict[str, Tensor]) -> Fn:
     return lambda a, b: a**3 - 2 * a
+
+
+def _outer_pair(w: dict[str, Tensor]) -> Fn:
+    # a: (n,), b: (m,) -> (n, m), a shape like neither input
+    return lambda a, b: torch.tanh(a.unsqueeze(-1) * b) + a.unsqueeze(-1) ** 2
 
 
 def _three_way(w: dict[str, Tensor]) -> Fn:
@@ -103,6 +118,11 @@ def _coupled(w: dict[str, Tensor]) -> Fn:
     return lambda p, q, r: (p - t) ** 2 + (q.sum() - 1) ** 2 + (r * p.mean()) ** 2 + r**2
 
 
+def _unused_param(w: dict[str, Tensor]) -> Fn:
+    t = w["t"]  # u is not used: its gradient is None, so it must not move
+    return lambda p, q, u: (p * t - 1) ** 2 + (q * q).sum()
+
+
 BUILDERS: dict[str, Builder] = {
     "seed_poly": _seed_poly,
     "cubic": _cubic,
@@ -114,14 +134,18 @@ BUILDERS: dict[str, Builder] = {
     "broadcast": _broadcast,
     "norm": _norm,
     "matmul": _matmul,
+    "rowwise": _rowwise,
+    "outer": _outer,
     "seed_pair": _seed_pair,
     "product": _product,
     "ratio": _ratio,
     "ignores_second": _ignores_second,
     "three_way": _three_way,
+    "outer_pair": _outer_pair,
     "seed_loss": _seed_loss,
     "regression": _regression,
     "coupled": _coupled,
+    "unused_param": _unused_param,
 }
 
 
@@ -137,9 +161,11 @@ INPUT_NAMES: dict[str, tuple[str, ...]] = {
     "ratio": ("a", "b"),
     "ignores_second": ("a", "b"),
     "three_way": ("a", "b", "c"),
+    "outer_pair": ("a", "b"),
     "seed_loss": ("w1", "w2"),
     "regression": ("weight", "bias"),
     "coupled": ("p", "q", "r"),
+    "unused_param": ("p", "q", "u"),
 }
 
 # How each function reads in feedback (weights keep their names).
@@ -154,12 +180,16 @@ FORMULAS: dict[str, str] = {
     "broadcast": "sin(x * v) + x**2",
     "norm": "a * sqrt(1 + sum(x**2))",
     "matmul": "tanh(x @ m) + 0.5 * x.sum(-1, keepdim=True)",
+    "rowwise": "a * sqrt(1 + (x**2).sum(-1)) + x.sum(-1)",
+    "outer": "sin(x[..., None] * v) + x[..., None]**2",
     "seed_pair": "a**2 + 2*a + 7 + b**2",
     "product": "a*b + sin(a)",
     "ratio": "a / (1 + b**2)",
     "ignores_second": "a**3 - 2*a  (b unused)",
     "three_way": "a**2 * b + k*c**3 - cos(b)",
+    "outer_pair": "tanh(a[:, None] * b) + a[:, None]**2",
     "seed_loss": "w1**2 + w2**2 + 2*w1 + 2*w2 + 100",
     "regression": "(x @ weight + bias - y)**2",
     "coupled": "(p - t)**2 + (q.sum() - 1)**2 + (r * p.mean())**2 + r**2",
+    "unused_param": "(p*t - 1)**2 + sum(q**2)  (u unused)",
 }

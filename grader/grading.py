@@ -30,12 +30,21 @@ CHECK_MODULES = {ex.name: importlib.import_module(ex.check_module) for ex in EXE
 Progress = Callable[[int, int], None]
 
 
+CREDIT_POLICIES = ("gate", "checks")
+"""How an exercise's points are earned: ``gate`` (the default) counts the ``type``
+and ``side_effects`` points only when the ``values`` check passes, so an answer
+with wrong values earns nothing; ``checks`` counts every passing check."""
+
+GATE = "values"  # the check the others' points wait on
+
+
 @dataclass(frozen=True)
 class Settings:
     device: str = "cpu"
     seed: int | None = None
     limits: Limits = Limits()
     jobs: int = 0  # 0: one per core
+    credit: str = "gate"  # CREDIT_POLICIES
 
 
 def new_seed() -> int:
@@ -46,8 +55,8 @@ def draw_cases(exercise: Exercise, seed: int, device: str) -> list[Case]:
     cases = CHECK_MODULES[exercise.name].draw_cases(Draw(seed, exercise.order, device))
     for case in cases:
         case.meta.setdefault("device", device)
-    if device == "cpu" and cases:  # on a GPU, the inputs' real device shows the same
-        cases[0].meta["watch_device"] = True
+        if device == "cpu":  # on a GPU, the inputs' real device shows the same
+            case.meta["watch_device"] = True  # every case: each kind can hide a slip
     return cases
 
 
@@ -103,7 +112,12 @@ def grade(
         SubmissionResult(
             sub.id,
             [
-                _exercise_result(ex, run_of[sub.id, ex.name], by_key.get((sub.id, ex.name), []))
+                _exercise_result(
+                    ex,
+                    run_of[sub.id, ex.name],
+                    by_key.get((sub.id, ex.name), []),
+                    settings.credit,
+                )
                 for ex in exercises
             ],
             seed,
@@ -115,19 +129,16 @@ def grade(
 
 
 def _exercise_result(
-    ex: Exercise, run: ExerciseRun, verdicts: list[CheckVerdict]
+    ex: Exercise, run: ExerciseRun, verdicts: list[CheckVerdict], credit: str = "gate"
 ) -> ExerciseResult:
     total = sum(v.weight for v in verdicts)
-    checks = [
-        CheckResult(
-            name=v.check,
-            score=round(ex.points * v.weight / total, 6) if v.passed else 0.0,
-            max_score=round(ex.points * v.weight / total, 6),
-            passed=v.passed,
-            feedback=v.feedback,
-        )
-        for v in verdicts
-    ]
+    values_right = all(v.passed for v in verdicts if v.check == GATE)
+    checks = []
+    for v in verdicts:
+        share = round(ex.points * v.weight / total, 6)
+        gated = credit == "gate" and v.passed and not values_right and v.check != GATE
+        earned = share if v.passed and not gated else 0.0
+        checks.append(CheckResult(v.check, earned, share, v.passed, v.feedback, gated))
     if not checks:  # no verdict at all can never mean a pass
         checks = [CheckResult("checks", 0.0, ex.points, False, message("internal.no_verdict"))]
     score = round(sum(c.score for c in checks), 6)

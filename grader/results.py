@@ -14,6 +14,7 @@ class CheckResult:
     max_score: float
     passed: bool
     feedback: Feedback | None
+    gated: bool = False  # passed, but earns nothing because the values are wrong
 
 
 @dataclass

@@ -10,5 +10,6 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         with torch.no_grad():  # the update itself must not be recorded
             for p in params:
-                p -= lr * p.grad  # each parameter from its own gradient
+                if p.grad is not None:  # a parameter the loss does not use has none
+                    p -= lr * p.grad  # each parameter from its own gradient
     return params

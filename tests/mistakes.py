@@ -76,9 +76,18 @@ def scalar_grad(f, x):
     leaf = x.detach().requires_grad_()
     (g,) = torch.autograd.grad(f(leaf), leaf)
     return g
-## torch.func.grad
+## torch.func.grad, detached
+def scalar_grad(f, x):
+    return torch.func.grad(f)(x).detach()
+## torch.func.grad, tied to f's weights | fails: side_effects | side_effects: side.requires_grad
 def scalar_grad(f, x):
     return torch.func.grad(f)(x)
+## torch.autograd.functional.jacobian
+def scalar_grad(f, x):
+    return torch.autograd.functional.jacobian(f, x.detach())
+## torch.func.jacfwd (forward mode), detached
+def scalar_grad(f, x):
+    return torch.func.jacfwd(f)(x).detach()
 ## tutorial style on x itself
 def scalar_grad(f, x):
     x.requires_grad_(True)
@@ -111,10 +120,20 @@ def scalar_grad(f, x):
     f(leaf).backward()
     f(leaf).backward()
     return leaf.grad
-## forward difference | fails: values
+## forward difference | fails: values, side_effects
 def scalar_grad(f, x):
     h = 1e-4
     return (f(x + h) - f(x)) / h
+## central differences in float64 | fails: values | values: values.not_autograd
+def scalar_grad(f, x):
+    h = 1e-6
+    with torch.no_grad():
+        x64 = x.double()
+        return ((f(x64 + h) - f(x64 - h)) / (2 * h)).to(x.dtype)
+## autograd on f's unwatched inner function | fails: values | values: values.not_autograd
+def scalar_grad(f, x):
+    inner = next(c.cell_contents for c in f.__closure__ if callable(c.cell_contents))
+    return torch.func.grad(inner)(x).detach()
 ## derivative of x**2 only | fails: values
 def scalar_grad(f, x):
     return 2 * x
@@ -174,20 +193,59 @@ def vector_grad(f, x):
     y = f(leaf)
     (g,) = torch.autograd.grad(y, leaf, grad_outputs=torch.ones_like(y))
     return g
-## torch.func.grad of the sum
+## torch.func.grad of the sum, detached
 def vector_grad(f, x):
-    return torch.func.grad(lambda t: f(t).sum())(x)
+    return torch.func.grad(lambda t: f(t).sum())(x).detach()
+## torch.func.jacrev summed over the output dims, detached
+def vector_grad(f, x):
+    jac = torch.func.jacrev(f)(x).detach()
+    out_dims = jac.dim() - x.dim()
+    return jac.sum(dim=tuple(range(out_dims))) if out_dims else jac
+## torch.autograd.functional.vjp
+def vector_grad(f, x):
+    y = f(x)
+    return torch.autograd.functional.vjp(f, x.detach(), torch.ones_like(y))[1]
 ## backward(gradient=ones)
 def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
     y = f(leaf)
     y.backward(gradient=torch.ones_like(y))
     return leaf.grad
-## torch.func.vjp
+## torch.func.vjp, detached
 def vector_grad(f, x):
     y, pull = torch.func.vjp(f, x)
     (g,) = pull(torch.ones_like(y))
-    return g
+    return g.detach()
+## backward(torch.ones_like(x)): right only when f(x) has x's shape
+## | fails: values, type, side_effects
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward(torch.ones_like(x))
+    return leaf.grad
+## backward() on f(x) itself | fails: values, type, side_effects
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    return leaf.grad
+## jacobian summed over dim 0 only | fails: values, type
+def vector_grad(f, x):
+    return torch.autograd.functional.jacobian(f, x.detach()).sum(0)
+## .view(-1) on x | fails: values, type, side_effects
+def vector_grad(f, x):
+    leaf = x.detach().view(-1).requires_grad_()
+    f(leaf.view(x.shape)).sum().backward()
+    return leaf.grad.view(x.shape)
+## central differences | fails: values
+def vector_grad(f, x):
+    h = 1e-6 if x.dtype == torch.float64 else 1e-3
+    with torch.no_grad():
+        flat = torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
+        for i in range(x.numel()):
+            step = torch.zeros_like(x).reshape(-1)
+            step[i] = h
+            step = step.reshape(x.shape)
+            flat[i] = (f(x + step).sum() - f(x - step).sum()) / (2 * h)
+        return flat.reshape(x.shape)
 ## mean instead of sum | fails: values | values: diag.mean_instead_of_sum
 def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
@@ -213,7 +271,7 @@ def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
     f(leaf).reshape(-1)[0].backward()
     return leaf.grad
-## forward differences | fails: values
+## forward differences | fails: values, side_effects
 def vector_grad(f, x):
     h = 1e-4
     base = f(x).sum()
@@ -248,10 +306,25 @@ def partial_grads(f, *xs):
     return tuple(
         torch.zeros_like(t) if t.grad is None else t.grad for t in leaves
     )
-## torch.func.grad over all inputs
+## torch.func.grad over all inputs, detached
+def partial_grads(f, *xs):
+    argnums = tuple(range(len(xs)))
+    grads = torch.func.grad(lambda *a: f(*a).sum(), argnums=argnums)(*xs)
+    return tuple(g.detach() for g in grads)
+## torch.func.grad, tied to f's weights | fails: side_effects | side_effects: side.requires_grad
 def partial_grads(f, *xs):
     argnums = tuple(range(len(xs)))
     return torch.func.grad(lambda *a: f(*a).sum(), argnums=argnums)(*xs)
+## without allow_unused | fails: values, type, side_effects
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    return torch.autograd.grad(f(*leaves).sum(), leaves)
+## grad_outputs shaped like the first input | fails: values, type, side_effects
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    y = f(*leaves)
+    grads = torch.autograd.grad(y, leaves, torch.ones_like(xs[0]), allow_unused=True)
+    return tuple(torch.zeros_like(t) if g is None else g for t, g in zip(leaves, grads))
 ## materialize_grads
 def partial_grads(f, *xs):
     leaves = [x.detach().requires_grad_() for x in xs]
@@ -468,9 +541,17 @@ def fresh_grads(fs, x):
 ## autograd.grad, .grad untouched
 def fresh_grads(fs, x):
     return [torch.autograd.grad(f(x).sum(), x)[0] for f in fs]
-## torch.func.grad, a tuple
+## torch.func.grad, a tuple, detached
 def fresh_grads(fs, x):
-    return tuple(torch.func.grad(lambda t, f=f: f(t).sum())(x.detach()) for f in fs)
+    return tuple(torch.func.grad(lambda t, f=f: f(t).sum())(x.detach()).detach() for f in fs)
+## one gradient per distinct function, in a dict | fails: values, type
+def fresh_grads(fs, x):
+    grads = {}
+    for f in fs:
+        x.grad = None
+        f(x).sum().backward()
+        grads[f] = x.grad.clone()
+    return list(grads.values())
 ## zero_ in place, detach().clone()
 def fresh_grads(fs, x):
     grads = []
@@ -569,15 +650,17 @@ def gradient_descent(f, params, lr, steps):
                 p.grad.zero_()
         f(*params).mean().backward()
         for p in params:
-            p.data = p.data - lr * p.grad
+            if p.grad is not None:
+                p.data = p.data - lr * p.grad
     return params
 ## autograd.grad, sub_ under no_grad
 def gradient_descent(f, params, lr, steps):
     for _ in range(steps):
-        grads = torch.autograd.grad(f(*params).mean(), params)
+        grads = torch.autograd.grad(f(*params).mean(), params, allow_unused=True)
         with torch.no_grad():
             for p, g in zip(params, grads):
-                p.sub_(lr * g)
+                if g is not None:
+                    p.sub_(lr * g)
     return params
 ## torch.func.grad, add_ with alpha
 def gradient_descent(f, params, lr, steps):
@@ -593,7 +676,8 @@ def gradient_descent(f, params, lr, steps):
 @torch.no_grad()
 def step(params, lr):
     for p in params:
-        p.copy_(p - lr * p.grad)
+        if p.grad is not None:
+            p.copy_(p - lr * p.grad)
         p.grad = None
 
 def gradient_descent(f, params, lr, steps):
@@ -612,7 +696,8 @@ def gradient_descent(f, params, lr, steps):
         for i, p in enumerate(params):
             prev = params[i - 1] if i > 0 else p
             source = prev if prev.shape == p.shape else p
-            p.data = source.data - lr * p.grad
+            if p.grad is not None:
+                p.data = source.data - lr * p.grad
     return params
 ## the seed's demo7 as written (w2 from w1) | fails: side_effects, type, values
 ## | values: diag.cross_update
@@ -635,7 +720,8 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
+                if p.grad is not None:
+                    p -= lr * p.grad
     return params
 ## uphill | fails: values | values: diag.ascent
 def gradient_descent(f, params, lr, steps):
@@ -645,7 +731,8 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         with torch.no_grad():
             for p in params:
-                p += lr * p.grad
+                if p.grad is not None:
+                    p += lr * p.grad
     return params
 ## sum instead of mean | fails: values | values: diag.sum_loss
 def gradient_descent(f, params, lr, steps):
@@ -655,7 +742,8 @@ def gradient_descent(f, params, lr, steps):
         f(*params).sum().backward()
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
+                if p.grad is not None:
+                    p -= lr * p.grad
     return params
 ## one step too many | fails: values | values: diag.steps_off_by_one
 def gradient_descent(f, params, lr, steps):
@@ -665,7 +753,8 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
+                if p.grad is not None:
+                    p -= lr * p.grad
     return params
 ## cleared after the update, not before | fails: values | values: diag.stale_kept
 def gradient_descent(f, params, lr, steps):
@@ -673,8 +762,9 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
-                p.grad.zero_()
+                if p.grad is not None:
+                    p -= lr * p.grad
+                    p.grad.zero_()
     return params
 ## learning rate left out | fails: values
 def gradient_descent(f, params, lr, steps):
@@ -684,7 +774,8 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         with torch.no_grad():
             for p in params:
-                p -= p.grad
+                if p.grad is not None:
+                    p -= p.grad
     return params
 ## no update at all | fails: values | values: diag.no_update
 def gradient_descent(f, params, lr, steps):
@@ -700,15 +791,69 @@ def gradient_descent(f, params, lr, steps):
         for p in params:
             p.grad = None
         f(*params).mean().backward()
-        params = [(p - lr * p.grad).detach().requires_grad_() for p in params]
+        params = [
+            p if p.grad is None else (p - lr * p.grad).detach().requires_grad_() for p in params
+        ]
     return params
-## torch.optim.SGD | fails: side_effects | side_effects: side.uses_optim
+## torch.optim.SGD | fails: values | values: diag.uses_optim
 def gradient_descent(f, params, lr, steps):
     opt = torch.optim.SGD(params, lr=lr)
     for _ in range(steps):
         opt.zero_grad()
         f(*params).mean().backward()
         opt.step()
+    return params
+## torch.optim reached through importlib | fails: values | values: diag.uses_optim
+import importlib
+
+def gradient_descent(f, params, lr, steps):
+    opt = importlib.import_module("torch." + "op" + "tim").SGD(params, lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        f(*params).mean().backward()
+        opt.step()
+    return params
+## torch.optim's functional sgd | fails: values | values: diag.uses_optim
+def gradient_descent(f, params, lr, steps):
+    kernel = getattr(__import__("torch.optim._functional").optim._functional, "sgd")
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        live = [p for p in params if p.grad is not None]
+        with torch.no_grad():
+            kernel(live, [p.grad for p in live], [None] * len(live), weight_decay=0.0,
+                   momentum=0.0, lr=lr, dampening=0.0, nesterov=False, maximize=False)
+    return params
+## crashes on a param the loss does not use | fails: values, type, side_effects
+## | values: diag.unused_param
+def gradient_descent(f, params, lr, steps):
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        f(*params).mean().backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+    return params
+## gradients by central differences | fails: values | values: values.not_autograd
+def gradient_descent(f, params, lr, steps):
+    h = 1e-6
+    with torch.no_grad():
+        for _ in range(steps):
+            base = [p.double() for p in params]
+            grads = []
+            for i, p in enumerate(base):
+                g = torch.zeros_like(p).reshape(-1)
+                for k in range(p.numel()):
+                    step = torch.zeros_like(p).reshape(-1)
+                    step[k] = h
+                    up = [q + step.reshape(p.shape) if j == i else q for j, q in enumerate(base)]
+                    down = [q - step.reshape(p.shape) if j == i else q for j, q in enumerate(base)]
+                    g[k] = (f(*up).mean() - f(*down).mean()) / (2 * h)
+                grads.append(g.reshape(p.shape))
+            for p, g in zip(params, grads):
+                p -= lr * g.to(p.dtype)
     return params
 ## switches recording on for good | fails: side_effects | side_effects: side.grad_mode_left_on
 def gradient_descent(f, params, lr, steps):
@@ -719,7 +864,8 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         torch.set_grad_enabled(False)
         for p in params:
-            p -= lr * p.grad
+            if p.grad is not None:
+                p -= lr * p.grad
         torch.set_grad_enabled(True)
     return params
 """,
@@ -768,6 +914,16 @@ def detach_alias(x):
 ## a NumPy view | fails: type | type: type.numpy
 def detach_alias(x):
     return x.detach().numpy()
+## detach().contiguous(): a copy when x is strided | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    return x.detach().contiguous()
+## flattened and reshaped: a copy when x is strided | fails: values | values: diag.copy_not_alias
+def detach_alias(x):
+    return x.detach().reshape(-1).reshape(x.shape)
+## a new tensor over x's storage, offset ignored | fails: values
+def detach_alias(x):
+    base = torch.empty(0, dtype=x.dtype, device=x.device).set_(x.untyped_storage())
+    return base[: x.numel()].view(x.shape)
 """,
 )
 
@@ -784,6 +940,9 @@ VARIANTS: list[Variant] = [
 
 SEEDS = (11, 2024, 90210)
 """Seeds the suite runs on; the first is the one the diagnosis tests read."""
+
+VERDICT_SEEDS = (*SEEDS, *range(500, 517))
+"""20 seeds on which every variant must get one and the same verdict."""
 
 
 @functools.cache

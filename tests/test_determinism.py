@@ -59,32 +59,21 @@ def test_every_run_tests_both_dtypes(ex: registry.Exercise) -> None:
         assert dtypes == {torch.float32, torch.float64}, (ex.name, seed)
 
 
-def test_the_input_space_is_wide() -> None:
-    """Across 20 seeds: 0-d to 3-d inputs with size-1 dims, many functions, stale
-    grads where the contract allows them, and calls under no_grad."""
+def test_values_inside_each_kind_vary_widely() -> None:
+    """Kinds are fixed (tests/test_coverage.py); within them the seed picks from many
+    functions and from 0-d to 3-d shapes."""
     dims: Counter[int] = Counter()
     functions: set[str] = set()
-    size_one = 0
-    grad_off: set[str] = set()
-    stale: set[str] = set()
     for ex in registry.EXERCISES:
         for seed in CI_SEEDS:
             for case in draw_cases(ex, seed, "cpu"):
                 x = next(iter(case.tensors.values()))
                 dims[x.dim()] += 1
-                size_one += 1 in x.shape
                 for key in ("f", "fs"):
                     value = case.meta.get(key)
                     functions.update([value] if isinstance(value, str) else value or [])
-                if case.meta.get("grad_mode") is False:
-                    grad_off.add(ex.name)
-                if any(name.endswith(".grad") for name in case.tensors):
-                    stale.add(ex.name)
     assert set(dims) == {0, 1, 2, 3}
-    assert size_one > 0
-    assert len(functions) >= 14
-    assert grad_off == {ex.name for ex in registry.EXERCISES}
-    assert stale == {"accumulated_grad", "fresh_grads", "gradient_descent"}
+    assert len(functions) >= 20
 
 
 def test_grad_mode_only_cases_are_copies_called_under_no_grad() -> None:
@@ -102,7 +91,6 @@ def test_grad_mode_only_cases_are_copies_called_under_no_grad() -> None:
 
 def _as_checked(case: Case) -> Case:
     meta = {**case.meta, "grad_mode": False, "grad_mode_only": True}
-    meta.pop("watch_device", None)  # set on the first case only, after drawing
     return Case(case.tensors, meta)
 
 

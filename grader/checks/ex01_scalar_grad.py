@@ -1,4 +1,10 @@
-"""Hidden checks for exercise 1: ``scalar_grad(f, x)`` returns df/dx at a 0-d x."""
+"""Hidden checks for exercise 1: ``scalar_grad(f, x)`` returns df/dx at a 0-d x.
+
+Kinds every run covers (``draw.Kind``): x is 0-d (the contract), contiguous and
+a view at an offset into a larger buffer; float32 and float64; the seed's
+polynomial and other scalar functions; f closing over weights that require grad
+and over plain ones; a call with gradient recording off.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,28 @@ import torch
 
 from grader.cases import Case
 from grader.checks import expect, show
-from grader.checks.draw import UNARY, Draw, grad_mode_off
+from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import ExerciseRun, weight
+from grader.layout import OFFSET
 from grader.runner.observe import Recorder, grad_of
+
+PLAN = (
+    Kind(shape="0-d", fn="seed_poly", dtype=F32),
+    Kind(shape="0-d", layout=OFFSET, dtype=F64, weights_grad=True),
+    Kind(shape="0-d", dtype=F32, weights_grad=True),
+    Kind(shape="0-d", layout=OFFSET, dtype=F32),
+    Kind(shape="0-d", dtype=F64),
+)
 
 
 def draw_cases(draw: Draw) -> list[Case]:
-    names = ["seed_poly", *draw.shuffled([n for n in UNARY if n != "seed_poly"])[:4]]
-    cases = []
-    for name in names:
-        x = draw.uniform((), draw.dtype())
-        cases.append(Case({"x": x, **draw.weights(name, "f", x)}, {"f": name}))
-    cases.append(grad_mode_off(draw.choice(cases)))
-    return cases
+    cases = [draw.single_input(kind) for kind in PLAN]
+    return [*cases, grad_mode_off(cases[1])]
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:
     x = case.tensors["x"]
-    rec.value("out", rec.call(fn, case.fn(), x))
+    rec.value("out", rec.call(fn, rec.watch(case.fn()), x))
     rec.tensor("x.grad", grad_of(x))
 
 
@@ -49,6 +59,7 @@ def test_values(run: ExerciseRun) -> None:
                 ("diag.hardcoded_seed", 2 * x + 2),
             ],
         )
+    expect.autograd_used(run)
 
 
 @weight(2)

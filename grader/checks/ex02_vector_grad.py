@@ -1,4 +1,12 @@
-"""Hidden checks for exercise 2: ``vector_grad(f, x)``: the gradient of f(x).sum()."""
+"""Hidden checks for exercise 2: ``vector_grad(f, x)``: the gradient of f(x).sum().
+
+Kinds every run covers (``draw.Kind``): f(x) shaped like x, reduced to 0-d,
+reduced along one dim, broadcast to a larger shape, and reshaped by a matrix
+product (``backward(torch.ones_like(x))`` is right only for the first); x 0-d,
+with size-1 dims and larger; contiguous, transposed, stepped, offset and
+expanded x; float32 and float64; weights that require grad and plain ones; a
+call with gradient recording off.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +14,28 @@ import torch
 
 from grader.cases import Case
 from grader.checks import expect, show
-from grader.checks.draw import Draw, grad_mode_off, unary_for
+from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import ExerciseRun, weight
+from grader.layout import EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.runner.observe import Recorder
+
+PLAN = (
+    Kind("same", "large", fn="seed_poly", dtype=F32),  # several elements: a mean shows
+    Kind("scalar", "size-1", STEPPED, F64, weights_grad=True),
+    Kind("rowwise", "large", EXPANDED, F32, weights_grad=True),
+    Kind("larger", "0-d", OFFSET, F64),
+    Kind("matmul", "large", TRANSPOSED, F32, weights_grad=True),
+    Kind("same", "size-1", dtype=F64),
+)
 
 
 def draw_cases(draw: Draw) -> list[Case]:
-    cases = []
-    for i in range(5):
-        # the first case has several elements, so a mean is told from a sum
-        shape = draw.shape(min_dim=1 if i < 3 else 0, min_numel=4 if i == 0 else 1)
-        name = "seed_poly" if i == 0 else draw.choice(unary_for(shape))
-        x = draw.uniform(shape, draw.dtype())
-        cases.append(Case({"x": x, **draw.weights(name, "f", x)}, {"f": name}))
-    cases.append(grad_mode_off(draw.choice(cases)))
-    return cases
+    cases = [draw.single_input(kind) for kind in PLAN]
+    return [*cases, grad_mode_off(cases[2])]
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:
-    rec.value("out", rec.call(fn, case.fn(), case.tensors["x"]))
+    rec.value("out", rec.call(fn, rec.watch(case.fn()), case.tensors["x"]))
 
 
 def reference(case: Case) -> torch.Tensor:
@@ -49,6 +60,7 @@ def test_values(run: ExerciseRun) -> None:
             numel=y.numel(),
             predictions=lambda p=predictions: p,
         )
+    expect.autograd_used(run)
 
 
 @weight(2)

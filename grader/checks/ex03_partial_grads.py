@@ -1,4 +1,13 @@
-"""Hidden checks for exercise 3: ``partial_grads(f, *xs)``: one gradient per input."""
+"""Hidden checks for exercise 3: ``partial_grads(f, *xs)``: one gradient per input.
+
+Kinds every run covers: inputs of the same shape (the seed's pair, several
+elements so a mean shows) and of different shapes; an input that broadcasts
+against another (a row, a 0-d scalar); an input f does not use (its gradient is
+zeros, not None); an output shaped like none of the inputs (an outer product);
+three inputs; contiguous, transposed, stepped, offset and expanded inputs;
+float32 and float64; a weight that requires grad; a call with gradient
+recording off.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +15,62 @@ import torch
 
 from grader.cases import Case
 from grader.checks import expect, show
-from grader.checks.draw import Draw, grad_mode_off
+from grader.checks.draw import F32, F64, Draw, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import Recorder
 
-# (function, number of inputs)
-FUNCTIONS = (
-    ("seed_pair", 2),
-    ("product", 2),
-    ("ratio", 2),
-    ("ignores_second", 2),
-    ("three_way", 3),
-)
-
 
 def draw_cases(draw: Draw) -> list[Case]:
-    cases = []
-    chosen = [("ignores_second", 2), ("seed_pair", 2), *draw.shuffled(FUNCTIONS)[:3]]
-    for name, n in chosen:
-        dtype = draw.dtype()
-        # the seed's pair has several elements, so a mean is told from a sum
-        base = draw.shape(min_numel=4 if name == "seed_pair" else 1)
-        shapes = [base] * n
-        if len(base) >= 1 and draw.coin():  # broadcasting: a later input drops leading dims
-            shapes[-1] = base[-1:]
-        tensors = {f"x{i}": draw.uniform(s, dtype) for i, s in enumerate(shapes)}
-        tensors.update(draw.weights(name, "f", tensors["x0"]))
-        cases.append(Case(tensors, {"f": name, "n_x": n}))
-    cases.append(grad_mode_off(draw.choice(cases)))
-    return cases
+    same = draw.shape("large")
+    unused = draw.shape("large", min_dim=2, layout=TRANSPOSED)
+    rows = draw.shape("large", min_dim=1)
+    n = draw.integer(2, 5)
+    three = draw.shape("large", min_dim=2, layout=STEPPED)
+    cases = [
+        _case(draw, "seed_pair", [same, same], F32),
+        _case(draw, "ignores_second", [unused, draw.shape("size-1")], F64, [TRANSPOSED]),
+        _case(draw, "product", [rows, rows[-1:]], F32, [CONTIGUOUS, OFFSET]),
+        _case(draw, "outer_pair", [(n,), (draw.choice([m for m in (2, 3, 4, 5) if m != n]),)],
+              F64, [EXPANDED]),
+        _case(draw, "three_way", [three, three[-1:], ()], F32, [STEPPED], weights_grad=True),
+        _case(draw, "ratio", [(), draw.shape("size-1")], F64, [OFFSET]),
+    ]  # fmt: skip
+    return [*cases, grad_mode_off(cases[4])]
+
+
+def _case(
+    draw: Draw,
+    name: str,
+    shapes: list[tuple[int, ...]],
+    dtype: torch.dtype,
+    layouts: list[str] = (),  # type: ignore[assignment]
+    *,
+    weights_grad: bool = False,
+) -> Case:
+    """Inputs ``x0, x1, ...`` of ``shapes`` laid out as ``layouts`` (in order; the
+    rest contiguous), for the function ``name``."""
+    tensors: dict[str, torch.Tensor] = {}
+    laid: dict[str, str] = {}
+    for i, shape in enumerate(shapes):
+        layout = layouts[i] if i < len(layouts) else CONTIGUOUS
+        tensors[f"x{i}"], how = draw.laid_out(shape, dtype, layout)
+        if how != CONTIGUOUS:
+            laid[f"x{i}"] = how
+    weights = draw.weights(name, "f", tensors["x0"])
+    tensors.update(weights)
+    meta = {
+        "f": name,
+        "n_x": len(shapes),
+        "requires_grad": list(weights) if weights_grad else [],
+        "layout": laid,
+    }
+    return Case(tensors, meta)
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:
-    rec.value("out", rec.call(fn, case.fn(), *case.inputs("x")))
+    rec.value("out", rec.call(fn, rec.watch(case.fn()), *case.inputs("x")))
 
 
 def reference(case: Case) -> list[torch.Tensor]:
@@ -82,6 +113,7 @@ def test_values(run: ExerciseRun) -> None:
                 numel=case.fn()(*xs).numel(),
                 predictions=lambda others=others: others,
             )
+    expect.autograd_used(run)
 
 
 @weight(2)

@@ -1,4 +1,12 @@
-"""Hidden checks for exercise 5: ``accumulated_grad(f, x, times)``: .grad accumulates."""
+"""Hidden checks for exercise 5: ``accumulated_grad(f, x, times)``: .grad accumulates.
+
+Kinds every run covers: times = 1 and times > 1; x holding a stale ``.grad``
+(which must be kept) and none; f(x) shaped like x, reduced to 0-d, reduced along
+one dim, broadcast larger, reshaped by a matrix product; x 0-d, with size-1 dims
+and larger; contiguous, transposed, stepped, offset and expanded x; float32 and
+float64; weights that require grad and plain ones; a call with gradient
+recording off.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +14,37 @@ import torch
 
 from grader.cases import Case
 from grader.checks import diagnose, expect, show
-from grader.checks.draw import Draw, grad_mode_off, unary_for
+from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.layout import EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.execute import Observation
 from grader.runner.observe import Recorder, grad_of
 
+MANY = 0  # a `times` of 2 to 4, drawn
+PLAN = (  # (kind, times)
+    (Kind("same", "large", fn="seed_poly", dtype=F32, stale=True), MANY),
+    (Kind("scalar", "size-1", STEPPED, F64, weights_grad=True), MANY),
+    (Kind("rowwise", "large", EXPANDED, F32, stale=True), 1),
+    (Kind("larger", "0-d", OFFSET, F64, stale=True), MANY),
+    (Kind("matmul", "large", TRANSPOSED, F32, weights_grad=True), 1),
+    (Kind("same", "size-1", dtype=F64, weights_grad=True), MANY),
+)
+
 
 def draw_cases(draw: Draw) -> list[Case]:
     cases = []
-    for i in range(4):
-        shape = draw.shape(min_numel=2 if i == 0 else 1)  # case 0 tells a mean from a sum
-        name = "seed_poly" if i == 0 else draw.choice(unary_for(shape))
-        x = draw.uniform(shape, draw.dtype())
-        tensors = {"x": x, **draw.weights(name, "f", x)}
-        if i < 2 or (i == 3 and draw.coin()):  # a stale gradient from earlier work; case 2 none
-            tensors["x.grad"] = draw.uniform(shape, x.dtype, -1.0, 1.0)
-        times = 2 + i % 3 if i < 3 else draw.integer(1, 4)
-        cases.append(Case(tensors, {"f": name, "times": times, "requires_grad": ["x"]}))
-    cases.append(grad_mode_off(draw.choice(cases)))
-    return cases
+    for kind, times in PLAN:
+        case = draw.single_input(kind)
+        case.meta["requires_grad"] = ["x", *case.meta["requires_grad"]]
+        case.meta["times"] = times or draw.integer(2, 4)
+        cases.append(case)
+    return [*cases, grad_mode_off(cases[0])]
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:
     x = case.tensors["x"]
-    rec.value("out", rec.call(fn, case.fn(), x, int(case.meta["times"])))
+    rec.value("out", rec.call(fn, rec.watch(case.fn()), x, int(case.meta["times"])))
     rec.tensor("x.grad", grad_of(x))
 
 
@@ -83,6 +97,7 @@ def test_values(run: ExerciseRun) -> None:
             numel=x.numel(),
             predictions=lambda case=case: _predictions(case),
         )
+    expect.autograd_used(run)
 
 
 @weight(2)

@@ -1,38 +1,75 @@
-"""Hidden checks for exercise 6: ``fresh_grads(fs, x)``: clear .grad before each backward."""
+"""Hidden checks for exercise 6: ``fresh_grads(fs, x)``: clear .grad before each backward.
+
+Kinds every run covers: one function and several; the very same function twice
+in the list; x holding a stale ``.grad`` and none; outputs shaped like x,
+reduced to 0-d, reduced along one dim, broadcast larger, reshaped by a matrix
+product; x 0-d, with size-1 dims and larger; contiguous, transposed, stepped,
+offset and expanded x; float32 and float64; weights that require grad and plain
+ones; a call with gradient recording off.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 
 from grader.cases import Case
 from grader.checks import diagnose, expect, show
-from grader.checks.draw import Draw, grad_mode_off, unary_for
+from grader.checks.draw import F32, F64, MIN_DIM, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, storage_ptr
 
 _TENSOR = torch.Tensor
 
+# (the x and its grads, the output kind of each function in fs, entries [j, i]
+# where fs[j] is the very same function as fs[i])
+PLAN: tuple[tuple[Kind, tuple[str, ...], tuple[tuple[int, int], ...]], ...] = (
+    (Kind("same", "large", dtype=F32, stale=True, fn="seed_poly"), ("same", "scalar", "same"), ()),
+    (Kind("same", "large", TRANSPOSED, F64, weights_grad=True), ("rowwise", "larger"), ()),
+    (Kind("same", "size-1", STEPPED, F32, stale=True), ("same", "scalar", "same"), ((2, 0),)),
+    (Kind("same", "large", EXPANDED, F64, stale=True), ("matmul", "same"), ()),
+    (Kind("same", "0-d", OFFSET, F32), ("larger",), ()),
+)
+
 
 def draw_cases(draw: Draw) -> list[Case]:
     cases = []
-    for i in range(3):
-        shape = draw.shape(min_numel=2 if i == 0 else 1)  # case 0 tells a mean from a sum
-        names = draw.shuffled(unary_for(shape))[: 2 + i % 3]  # different functions
-        x = draw.uniform(shape, draw.dtype())
+    for kind, outputs, repeat in PLAN:
+        min_dim = max(MIN_DIM.get(o, 0) for o in outputs)
+        shape = draw.shape(kind.shape, min_dim=min_dim, layout=kind.layout)
+        x, laid = draw.laid_out(shape, kind.dtype, kind.layout)
         tensors: dict[str, torch.Tensor] = {"x": x}
-        for k, name in enumerate(names):
-            tensors.update(draw.weights(name, f"fs{k}", x))
-        if i != 2 or draw.coin():
+        names: list[str] = []
+        weights: list[str] = []
+        for k, output in enumerate(outputs):
+            first = kind.fn if k == 0 else None  # the seed's polynomial leads row 1
+            name = draw.function(replace(kind, output=output, fn=first), shape)
+            names.append(name)
+            if any(j == k for j, _ in repeat):
+                continue  # the same object as an earlier entry: its weights
+            found = draw.weights(name, f"fs{k}", x)
+            tensors.update(found)
+            weights += list(found)
+        for j, i in repeat:
+            names[j] = names[i]
+        if kind.stale:
             tensors["x.grad"] = draw.uniform(shape, x.dtype, -1.0, 1.0)
-        cases.append(Case(tensors, {"fs": names, "requires_grad": ["x"]}))
-    cases.append(grad_mode_off(draw.choice(cases)))
-    return cases
+        meta = {
+            "fs": names,
+            "fs_repeat": [list(pair) for pair in repeat],
+            "requires_grad": ["x", *(weights if kind.weights_grad else [])],
+            "layout": {"x": laid} if laid != CONTIGUOUS else {},
+        }
+        cases.append(Case(tensors, meta))
+    return [*cases, grad_mode_off(cases[1])]
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:
     x = case.tensors["x"]
-    out = rec.call(fn, case.fns(), x)
+    out = rec.call(fn, [rec.watch(f) for f in case.fns()], x)
     rec.value("out", out)
     left = grad_of(x)
     rec.tensor("x.grad", left)
@@ -122,6 +159,7 @@ def test_values(run: ExerciseRun) -> None:
                 numel=f(x).numel(),
                 predictions=lambda i=i, found=found: [(found[0], found[1][i])] if found else [],
             )
+    expect.autograd_used(run)
 
 
 @weight(2)

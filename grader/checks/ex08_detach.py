@@ -1,4 +1,11 @@
-"""Hidden checks for exercise 8: ``detach_alias(x)``: same storage, no grad."""
+"""Hidden checks for exercise 8: ``detach_alias(x)``: same storage, no grad.
+
+Kinds every run covers: contiguous x, transposed and stepped x (where
+``.contiguous()`` or ``.reshape`` copy), x at an offset into a larger buffer;
+0-d, size-1 dims and larger; called with gradient recording on and off (both
+checked in full); x holding a stale ``.grad`` and none; float32 and float64.
+Never expanded: the check writes through x to see the alias.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,32 @@ import torch
 
 from grader.cases import Case
 from grader.checks import expect, show
-from grader.checks.draw import Draw
+from grader.checks.draw import F32, F64, Draw, Kind
 from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.layout import OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
-from grader.runner.observe import Recorder, cpu_copy
+from grader.runner.observe import Recorder, cpu_copy, grad_of
 
 _TENSOR = torch.Tensor
+
+PLAN = (
+    Kind(shape="large", dtype=F32),
+    Kind(shape="large", layout=TRANSPOSED, dtype=F64, grad_mode=False),
+    Kind(shape="size-1", layout=OFFSET, dtype=F32, stale=True),
+    Kind(shape="0-d", layout=OFFSET, dtype=F64),
+    Kind(shape="large", layout=STEPPED, dtype=F32, stale=True),
+    Kind(shape="size-1", layout=TRANSPOSED, dtype=F64, stale=True, grad_mode=False),
+)
 
 
 def draw_cases(draw: Draw) -> list[Case]:
     cases = []
-    for i in range(4):
-        x = draw.uniform(draw.shape(), draw.dtype())
-        cases.append(Case({"x": x}, {"requires_grad": ["x"], "grad_mode": i != 1}))
+    for kind in PLAN:
+        case = draw.single_input(kind)
+        tensors = {k: v for k, v in case.tensors.items() if not k.startswith("f.")}
+        meta = {k: v for k, v in case.meta.items() if k != "f"}
+        meta["requires_grad"] = ["x"]
+        cases.append(Case(tensors, meta))
     return cases
 
 
@@ -27,6 +47,7 @@ def probe(fn, case: Case, rec: Recorder) -> None:
     out = rec.call(fn, x)
     rec.value("out", out)
     rec.fact("x_requires_grad", bool(x.requires_grad))
+    rec.tensor("x.grad", grad_of(x))
     if type(out) is not _TENSOR or out.device.type == "meta" or out.shape != x.shape:
         return
     with torch.no_grad():
@@ -72,4 +93,6 @@ def test_side_effects(run: ExerciseRun) -> None:
             raise CheckFailed(message("side.alias_requires_grad"))
         if not obs.facts.get("x_requires_grad", True):
             raise CheckFailed(message("side.x_lost_requires_grad"))
+    for case, obs in run.each():
+        expect.grad_left_alone(case, obs, "x")
     expect.grad_mode_kept(run)

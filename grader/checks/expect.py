@@ -95,6 +95,25 @@ def values(
     )
 
 
+def autograd_used(run: ExerciseRun, need: Callable[[Case], int] = lambda case: 1) -> None:
+    """In every case, each watched function's output had at least ``need(case)``
+    gradient passes through it (``grader.runner.backprop``): the right numbers came
+    from autograd, not from finite differences or a derivative written by hand.
+    (Checked after the values, so a wrong number is reported as such first.)"""
+    for case, obs in run.each():
+        passes = obs.facts.get("passes")
+        counts = [p for p in passes if type(p) is int] if type(passes) is list else []
+        if not counts or len(counts) != len(passes) or min(counts) < need(case):
+            raise CheckFailed(message("values.not_autograd"))
+
+
+def no_optimizer(run: ExerciseRun) -> None:
+    """torch.optim was not used (``grader.runner.optimwatch`` reports each use)."""
+    for event in run.outcome.events:
+        if event.get("event") == "optimizer":
+            raise CheckFailed(message("diag.uses_optim", name=str(event.get("name", ""))[:120]))
+
+
 def tensor_like(facts: dict[str, Any], like: Tensor, *, what: str, device: str) -> None:
     """An exact ``torch.Tensor`` with ``like``'s shape and dtype, on ``device``."""
     kind = facts.get("kind")
@@ -132,6 +151,20 @@ def detached(facts: dict[str, Any], *, what: str) -> None:
         return  # the type check reports non-tensors
     if facts.get("requires_grad") or facts.get("grad_fn"):
         raise CheckFailed(message("side.requires_grad", what=what))
+
+
+def grad_left_alone(case: Case, obs: Observation, name: str) -> None:
+    """``name``'s .grad after the call is what it was before: none, or the same values
+    (the probe records it as ``<name>.grad``)."""
+    before = case.tensors.get(f"{name}.grad")
+    kind = obs.facts.get(f"{name}.grad", {}).get("kind")
+    if before is None:
+        if kind == "tensor":
+            raise CheckFailed(message("side.grad_appeared", name=name))
+        return
+    after = obs.tensors.get(f"{name}.grad")
+    if after is None or not diagnose.close(after, before, before.dtype):
+        raise CheckFailed(message("side.grad_changed", name=name))
 
 
 def grad_mode_kept(run: ExerciseRun) -> None:

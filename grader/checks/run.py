@@ -96,6 +96,8 @@ def outcome_feedback(exercise: Exercise, outcome: Outcome) -> Feedback:
         return message("outcome.exited", name=name, code=d.get("code", "?"))
     if status == "crashed":
         return message("outcome.crashed", name=name, signal=d.get("signal", "?"))
+    if status == "sandbox_error":
+        return message("outcome.sandbox_error", name=name)
     return message("outcome.bad_output", why=str(d.get("why", status))[:200])
 
 

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from grader.cli.options import memory_option, timeout_option
+from grader.cli.options import (
+    credit_option,
+    device_option,
+    device_timeout_option,
+    memory_option,
+    timeout_option,
+)
 
 
 def register(group: click.Group) -> None:
@@ -99,8 +105,10 @@ def generate_source(
     default=None,
     help="Seed for the hidden inputs, the same for the whole class (default: a fresh secret seed).",
 )
-@timeout_option
+@device_option
+@device_timeout_option
 @memory_option
+@credit_option
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
@@ -112,8 +120,10 @@ def nbgrader_autograde_command(
     assignment: str,
     students: tuple[str, ...],
     seed: int | None,
-    timeout: float,
+    device: str,
+    timeout: float | None,
     memory: int,
+    credit: str,
     lang: str | None,
 ) -> None:
     """Grade COURSE_DIR/submitted/*/ASSIGNMENT/*.ipynb out of kernel, into the gradebook.
@@ -131,8 +141,10 @@ def nbgrader_autograde_command(
         assignment=assignment,
         students=students,
         seed=seed,
+        device=device,
         timeout=timeout,
         memory=memory,
+        credit=credit,
         lang=resolve_lang(lang),
     )
 
@@ -143,8 +155,10 @@ def autograde(
     assignment: str,
     students: tuple[str, ...],
     seed: int | None,
-    timeout: float,
-    memory: int,
+    device: str = "cpu",
+    timeout: float | None = None,
+    memory: int = 1024,
+    credit: str = "gate",
     lang: str,
 ) -> None:
     try:
@@ -153,10 +167,12 @@ def autograde(
         raise click.UsageError(
             f"nbgrader is not installed ({exc.name}): pip install 'autograd-grader[nbgrader]'"
         ) from None
+    from grader.cli.grading import default_limits, resolve_device
     from grader.grading import Settings
-    from grader.runner.execute import Limits
 
-    settings = Settings(seed=seed, limits=Limits(timeout=timeout, memory_mb=memory))
+    device = resolve_device(device)
+    limits = default_limits(device, timeout, memory)
+    settings = Settings(device=device, seed=seed, limits=limits, credit=credit)
     with click.progressbar(length=1, label="Grading", file=click.get_text_stream("stderr")) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -226,8 +242,10 @@ def autograde(
     default=None,
     help="Seed for the hidden inputs, the same for the whole class (default: a fresh one).",
 )
-@timeout_option
+@device_option
+@device_timeout_option
 @memory_option
+@credit_option
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -253,8 +271,10 @@ def batch_command(
     fmt: str,
     only: tuple[str, ...],
     seed: int | None,
-    timeout: float,
+    device: str,
+    timeout: float | None,
     memory: int,
+    credit: str,
     scheduler: str | None,
     chunk_size: int | None,
     lang: str | None,
@@ -276,8 +296,10 @@ def batch_command(
         fmt=fmt,
         only=only,
         seed=seed,
+        device=device,
         timeout=timeout,
         memory=memory,
+        credit=credit,
         scheduler=scheduler,
         chunk_size=chunk_size or 0,
         lang=resolve_lang(lang),
@@ -293,8 +315,10 @@ def run_batch(
     fmt: str,
     only: tuple[str, ...],
     seed: int | None,
-    timeout: float,
-    memory: int,
+    device: str = "cpu",
+    timeout: float | None = None,
+    memory: int = 1024,
+    credit: str = "gate",
     scheduler: str | None,
     chunk_size: int,
     lang: str,
@@ -302,10 +326,10 @@ def run_batch(
 ) -> None:
     from grader.classroom.batch import RunnerError, chunk_size_for, discover, grade_batch
     from grader.classroom.batch_files import write_all
+    from grader.cli.grading import default_limits, resolve_device
     from grader.cli.main import exercise_names
     from grader.grading import Settings
     from grader.messages import text
-    from grader.runner.execute import Limits
     from grader.submission import SubmissionError
 
     exercises = exercise_names(only)
@@ -316,10 +340,13 @@ def run_batch(
     if out.resolve().is_relative_to(submissions_dir.resolve()):
         raise click.UsageError(f"--out {out} is inside {submissions_dir}: choose another folder")
     runner = _batch_runner(scheduler, jobs)
+    device = device if scheduler else resolve_device(device)  # a cluster's workers have theirs
     settings = Settings(
+        device=device,
         seed=seed,
-        limits=Limits(timeout=timeout, memory_mb=memory),
+        limits=default_limits(device, timeout, memory),
         jobs=_threads_per_chunk(),
+        credit=credit,
     )
     size = chunk_size_for(len(entries), jobs, chunk_size)
     with contextlib.ExitStack() as stack:

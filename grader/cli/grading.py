@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -10,13 +11,31 @@ from grader.runner.execute import Limits, Sandbox
 
 
 def resolve_device(device: str) -> str:
-    import torch
-
+    """``cpu`` or ``cuda`` for ``--device cpu|cuda|auto``; ``cuda`` where there is none
+    is a usage error. CUDA is looked for in a forked child, so this process (and
+    every process it forks later: the zygote, chunk processes) never initialises it."""
+    if device == "cpu":
+        return device
+    available = cuda_available()
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
+        return "cuda" if available else "cpu"
+    if not available:
         raise click.UsageError("--device cuda: no CUDA device is available on this machine")
     return device
+
+
+def cuda_available() -> bool:
+    pid = os.fork()
+    if pid == 0:  # the child may initialise CUDA's driver: it only answers, then goes
+        code = 1
+        try:
+            import torch
+
+            code = 0 if torch.cuda.is_available() else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def default_limits(
@@ -41,6 +60,7 @@ def grade_path(
     lang: str,
     color: bool,
     total_timeout: float | None = None,
+    credit: str = "gate",
 ) -> None:
     from grader.cli.main import exercise_names
     from grader.grading import Settings, grade
@@ -52,10 +72,10 @@ def grade_path(
         submission = load(path, exercises)
     except SubmissionError as exc:
         raise click.UsageError(str(exc)) from None
-    # The zygote forks before CUDA is touched and before any hidden input exists.
-    with Sandbox(Limits()) as sandbox:
-        device = resolve_device(device)
-        sandbox.limits = default_limits(device, timeout, memory, total_timeout)
-        settings = Settings(device=device, seed=seed, limits=sandbox.limits)
+    device = resolve_device(device)
+    limits = default_limits(device, timeout, memory, total_timeout)
+    # The zygote forks before any hidden input exists.
+    with Sandbox(limits) as sandbox:
+        settings = Settings(device=device, seed=seed, limits=limits, credit=credit)
         (result,) = grade([submission], exercises, settings, sandbox=sandbox)
     click.echo(render(fmt, result, lang=lang, color=color))

@@ -13,7 +13,12 @@ from pathlib import Path
 import click
 
 from grader import registry
-from grader.cli.options import memory_option
+from grader.cli.options import (
+    credit_option,
+    device_option,
+    device_timeout_option,
+    memory_option,
+)
 from grader.messages import LANGUAGES, language_from_env
 from grader.report import FORMATS
 
@@ -61,13 +66,7 @@ def use_color() -> bool:
 
 @main.command("check")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("exercises"))
-@click.option(
-    "--device",
-    type=click.Choice(["cpu", "cuda", "auto"]),
-    default="cpu",
-    show_default=True,
-    help="Where hidden inputs and references live.",
-)
+@device_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option(
     "--only",
@@ -81,12 +80,7 @@ def use_color() -> bool:
     default=None,
     help="Seed for the hidden inputs (default: a fresh secret seed each run).",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=None,
-    help="Seconds each exercise may run [default: 5, 20 on CUDA].",
-)
+@device_timeout_option
 @memory_option
 @click.option(
     "--total-timeout",
@@ -94,6 +88,7 @@ def use_color() -> bool:
     default=None,
     help="Seconds the whole submission may run [default: 6 x --timeout].",
 )
+@credit_option
 @lang_option
 def check_command(
     path: Path,
@@ -104,6 +99,7 @@ def check_command(
     timeout: float | None,
     memory: int,
     total_timeout: float | None,
+    credit: str,
     lang: str | None,
 ) -> object:
     """Grade the exercise files in PATH (default: exercises/)."""
@@ -118,6 +114,7 @@ def check_command(
         timeout=timeout,
         memory=memory,
         total_timeout=total_timeout,
+        credit=credit,
         lang=resolve_lang(lang),
         color=use_color(),
     )

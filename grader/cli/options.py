@@ -29,3 +29,36 @@ def timeout_option(fn: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Seconds each exercise may run.",
     )(fn)
+
+
+def device_timeout_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Per-exercise limit for commands that take --device: 5 s, or 20 s on CUDA."""
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=None,
+        help="Seconds each exercise may run [default: 5, 20 on CUDA].",
+    )(fn)
+
+
+def device_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--device",
+        type=click.Choice(["cpu", "cuda", "auto"]),
+        default="cpu",
+        show_default=True,
+        help="Where hidden inputs and references live.",
+    )(fn)
+
+
+def credit_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """How an exercise's points are earned (``grader.grading.CREDIT_POLICIES``)."""
+    return click.option(
+        "--partial-credit",
+        "credit",
+        type=click.Choice(["gate", "checks"]),
+        default="gate",
+        show_default=True,
+        help="gate: type and side-effect points count only when the values are right; "
+        "checks: every passing check counts.",
+    )(fn)

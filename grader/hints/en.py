@@ -34,7 +34,7 @@ HINTS: dict[str, tuple[str, ...]] = {
     "gradient_descent": (
         "Every step has four parts: forget the old gradients, compute the loss, run backward, and move each parameter a little against its own gradient. The move must change the very tensors you were given, and autograd must not record it.",
         "The loss is f(*params).mean(). Set p.grad = None for every parameter before backward(). Do the update inside torch.no_grad() with an in-place operation such as -=, so each parameter stays the same tensor object.",
-        "Each step: clear every p.grad; f(*params).mean().backward(); then with torch.no_grad(): for p in params: p -= lr * p.grad. Return params. Check that each parameter moves by its own gradient from its own value.",
+        "Each step: clear every p.grad; f(*params).mean().backward(); then with torch.no_grad(): for p in params: if p.grad is not None: p -= lr * p.grad. Return params. Check that each parameter moves by its own gradient from its own value.",
     ),
     "detach_alias": (
         "You need a second handle on the same memory, one that autograd does not track. A copy will not do: a copy has memory of its own, so a write to one no longer shows in the other.",

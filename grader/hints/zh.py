@@ -34,7 +34,7 @@ HINTS: dict[str, tuple[str, ...]] = {
     "gradient_descent": (
         "每一步分四件事：忘掉旧梯度、计算损失、反向传播、让每个参数沿它自己梯度的反方向挪一小步。挪动必须作用在传进来的那些张量本身上，而且不能被 autograd 记录。",
         "损失是 f(*params).mean()。backward() 之前把每个参数的 p.grad 设为 None。在 torch.no_grad() 里用 -= 这样的原地操作更新，这样每个参数还是原来那个张量对象。",
-        "每一步：清空所有 p.grad；f(*params).mean().backward()；然后 with torch.no_grad(): for p in params: p -= lr * p.grad。最后返回 params。检查每个参数都是从自己的值出发、按自己的梯度移动。",
+        "每一步：清空所有 p.grad；f(*params).mean().backward()；然后 with torch.no_grad(): for p in params: if p.grad is not None: p -= lr * p.grad。最后返回 params。检查每个参数都是从自己的值出发、按自己的梯度移动。",
     ),
     "detach_alias": (
         "你需要同一块内存的另一个“把手”，而且 autograd 不跟踪它。复制是不行的：副本有自己的内存，改其中一个，另一个就看不到了。",

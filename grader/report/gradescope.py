@@ -24,6 +24,8 @@ def test_output(ex: ExerciseResult, lang: str) -> str:
     for check in ex.checks:
         mark = "✓" if check.passed else "✗"
         lines.append(f"{mark} {check.name}: {check.score:g}/{check.max_score:g}")
+        if check.gated:
+            lines.append("  " + text("report.gated", lang, checks=check.name))
         if not check.passed and check.feedback:
             sentence = check.feedback.render(lang)
             if sentence not in said:  # one run failure often explains every check

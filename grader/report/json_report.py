@@ -28,6 +28,7 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
                         "score": c.score,
                         "max_score": c.max_score,
                         "passed": c.passed,
+                        "gated": c.gated,
                         "feedback": c.feedback.render(lang) if c.feedback else "",
                     }
                     for c in ex.checks

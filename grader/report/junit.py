@@ -13,6 +13,7 @@ import socket
 import time
 import xml.etree.ElementTree as ET
 
+from grader.messages import text
 from grader.results import SubmissionResult
 
 SUITE = "autograd-grader"
@@ -57,6 +58,9 @@ def as_element(result: SubmissionResult, lang: str = "en") -> ET.Element:
                 "testcase",
                 {"classname": ex.name, "name": check.name, "time": f"{share:.3f}"},
             )
+            if check.gated:
+                note = ET.SubElement(case, "system-out")
+                note.text = text("report.gated", lang, checks=check.name)
             if check.passed:
                 continue
             said = check.feedback.render(lang) if check.feedback else ""

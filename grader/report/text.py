@@ -19,10 +19,13 @@ def exercise_line(ex: ExerciseResult, lang: str, color: bool) -> str:
         head = click.style(head, fg="green" if ex.passed else "red", bold=not ex.passed)
     lines = [head]
     if not ex.passed:
-        partial = [c for c in ex.checks if c.passed]
+        partial = [c for c in ex.checks if c.passed and not c.gated]
         if partial:
             shown = ", ".join(f"{c.name} {_points(c.score)}" for c in partial)
             lines.append("    " + text("report.partial", lang, checks=shown))
+        gated = [c.name for c in ex.checks if c.gated]
+        if gated:
+            lines.append("    " + text("report.gated", lang, checks=", ".join(gated)))
         shown: set[str] = set()
         for check in ex.checks:
             if not check.passed and check.feedback:

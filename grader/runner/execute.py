@@ -40,6 +40,9 @@ from grader.runner.zygote import (
 )
 
 MAX_RESULT_BYTES = 64 << 20
+MAX_EVENTS = 32
+START_SECONDS = 120.0  # to get ready (imports, CUDA): the grader's time, not the learner's
+START_ATTEMPTS = 2
 _POLL = 0.05  # seconds between memory checks
 
 
@@ -69,7 +72,10 @@ class Outcome:
     """What happened when one exercise of one submission ran.
 
     status: ok, missing_file, unreadable_file, import_error, missing_function,
-    timeout, memory, threads, exited, crashed, bad_output. A timeout's detail says
+    timeout, memory, threads, exited, crashed, bad_output, and sandbox_error when
+    the grader could not start a worker at all (not the learner's doing). ``seconds``
+    is the time the learner's code had: from the worker's ready frame to its end.
+    A timeout's detail says
     which limit ended it: ``{"seconds": s}`` for the exercise's own limit,
     ``{"seconds": s, "limit": "total"}`` for the submission's overall budget.
     """
@@ -78,6 +84,7 @@ class Outcome:
     detail: dict[str, Any] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
     seconds: float = 0.0
+    events: list[dict[str, str]] = field(default_factory=list)  # e.g. torch.optim used
 
 
 @dataclass
@@ -116,31 +123,42 @@ class Sandbox:
             return Outcome("missing_file", {"file": job.exercise.file})
         if job.problem:
             return Outcome("unreadable_file", {"file": job.exercise.file, "why": job.problem})
-        with self._slots:
-            lease = lease_uid() if os.getuid() == 0 else None
-            try:
-                return self._run(job, lease.uid if lease else None)
-            finally:
-                if lease:
-                    lease.release()
+        for _attempt in range(START_ATTEMPTS):
+            with self._slots:
+                lease = lease_uid() if os.getuid() == 0 else None
+                try:
+                    outcome = self._run(job, lease.uid if lease else None)
+                finally:
+                    if lease:
+                        lease.release()
+            if outcome.status != "start_failed":
+                return outcome
+        return Outcome("sandbox_error", {"why": "the sandbox did not start in time"})
 
-    def _budget_end(self, job: Job) -> float:
-        """When the overall budget of ``job``'s submission runs out (its first job
-        starts the clock)."""
+    def _budget_left(self, job: Job) -> float:
+        """Seconds of learner code left to ``job``'s submission (the overall budget
+        minus what its earlier exercises' code used)."""
         key = job.submission or str(Path(job.filename).parent)
         with self._budget_lock:
-            return self._budgets.setdefault(key, time.monotonic() + self.limits.overall)
+            return self._budgets.setdefault(key, self.limits.overall)
+
+    def _spend(self, job: Job, seconds: float) -> None:
+        key = job.submission or str(Path(job.filename).parent)
+        with self._budget_lock:
+            self._budgets[key] = self._budgets.get(key, self.limits.overall) - seconds
 
     def _run(self, job: Job, uid: int | None) -> Outcome:
-        started = time.monotonic()
-        budget_end = self._budget_end(job)
+        """One worker for ``job``. Only the learner's code is timed: the clock starts
+        when the worker says it is ready (torch imported, CUDA set up, the limits in
+        place), so a busy machine that slows the start costs the learner nothing."""
+        left = self._budget_left(job)
         total = {"seconds": self.limits.overall, "limit": "total"}
-        if budget_end - started <= 0:
+        if left <= 0:
             return Outcome("timeout", total)
-        if budget_end < started + self.limits.timeout:
-            deadline, on_timeout = budget_end, total
+        if left < self.limits.timeout:
+            limit, on_timeout = left, total
         else:
-            deadline, on_timeout = started + self.limits.timeout, {"seconds": self.limits.timeout}
+            limit, on_timeout = self.limits.timeout, {"seconds": self.limits.timeout}
         scratch = tempfile.mkdtemp(prefix="grade-")
         settings = self._settings(scratch, uid, job.cases[0].device if job.cases else "cpu")
         tensors, metas = pack(job.cases)
@@ -157,10 +175,12 @@ class Sandbox:
             handle = self._zygote.spawn(settings)
         except OSError:
             shutil.rmtree(scratch, ignore_errors=True)
-            return Outcome("crashed", {"signal": "no sandbox"})
+            return Outcome("start_failed", {})
+        frames = _Frames(len(job.cases))
         try:
             _send(handle, payload)
-            outcome = self._collect(handle, deadline, on_timeout, len(job.cases))
+            outcome = self._collect(handle, frames, limit, on_timeout)
+            frames.done_at = time.monotonic()
         finally:
             kill_worker(handle)
             if uid is not None:
@@ -172,7 +192,12 @@ class Sandbox:
             outcome = _ended_without_answer(status, on_timeout)
         if outcome.status == "memory":
             outcome.detail = {"mb": self.limits.memory_mb}
-        outcome.seconds = time.monotonic() - started
+        if not frames.ready:  # it never got as far as the learner's code: ours to retry
+            outcome = Outcome("start_failed", {})
+        learner = frames.done_at - frames.ready_at if frames.ready else 0.0
+        self._spend(job, learner)
+        outcome.seconds = learner
+        outcome.events = frames.events
         return outcome
 
     def _settings(self, scratch: str, uid: int | None, device: str) -> dict[str, Any]:
@@ -195,20 +220,23 @@ class Sandbox:
         return settings
 
     def _collect(
-        self, handle: WorkerHandle, deadline: float, on_timeout: dict[str, Any], cases: int
+        self, handle: WorkerHandle, frames: _Frames, limit: float, on_timeout: dict[str, Any]
     ) -> Outcome | None:
-        """Read the worker's frames until the closing one, enforcing the wall-clock
-        limit and the memory limit (resident memory of the worker and every process
-        it started). None: the worker ended without a complete answer."""
-        frames = _Frames(cases)
+        """Read the worker's frames until the closing one. Until the worker is ready,
+        only a generous start-up limit applies (``start_failed`` past it); from then
+        on ``limit`` seconds of wall clock and the memory limit (resident memory of
+        the worker and every process it started). None: the worker ended without a
+        complete answer."""
+        deadline = time.monotonic() + max(START_SECONDS, 4 * self.limits.timeout)
         next_poll = 0.0
         baseline: float | None = None  # resident memory when the learner's code starts
         while True:
             now = time.monotonic()
             if now >= deadline:
-                return Outcome("timeout", dict(on_timeout))
+                return Outcome("timeout", dict(on_timeout)) if frames.ready else None
             if baseline is None and frames.ready:
                 baseline = _tree_rss_mb(handle.pid)
+                deadline = frames.ready_at + limit
             if baseline is not None and now >= next_poll:
                 if _tree_rss_mb(handle.pid) - baseline > self.limits.memory_mb:
                     return Outcome("memory", {})
@@ -231,6 +259,9 @@ class _Frames:
 
     def __init__(self, cases: int) -> None:
         self.ready = False
+        self.ready_at = 0.0  # when the learner's code could start running
+        self.done_at = 0.0  # when the answer was complete (or the worker was stopped)
+        self.events: list[dict[str, str]] = []
         self._cases = cases
         self._buf = bytearray()
         self._received = 0
@@ -263,6 +294,11 @@ class _Frames:
             if doc.get("status") != "ready":
                 return Outcome("bad_output", {"why": "no ready message"})
             self.ready = True
+            self.ready_at = time.monotonic()
+            return None
+        if "event" in doc:
+            if len(self.events) < MAX_EVENTS:
+                self.events.append({"event": str(doc["event"]), "name": str(doc.get("name", ""))})
             return None
         if "case" in doc:
             if doc.get("case") != len(self._observations) or len(self._observations) >= self._cases:

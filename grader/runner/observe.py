@@ -15,6 +15,7 @@ import numpy
 import torch
 from torch import Tensor
 
+from grader.runner import backprop
 from grader.runner.devicewatch import DeviceWatch
 
 _TENSOR = torch.Tensor
@@ -87,6 +88,19 @@ class Recorder:
         self.watch_device = watch_device
         self._settle = settle
         self.kept: list[Any] = []  # the learner's objects, alive until the worker exits
+        self._watched: list[tuple[Any, Any, backprop.Passes]] = []
+
+    def watch(self, f: Any) -> Any:
+        """``f`` as the learner receives it: the gradient passes through its outputs
+        are counted (``backprop``) and recorded after the call as ``passes``, one
+        count per watched function. The same ``f`` gives the same wrapper."""
+        for original, wrapped, _passes in self._watched:
+            if original is f:
+                return wrapped
+        passes = backprop.Passes()
+        wrapped = backprop.watch(f, passes)
+        self._watched.append((f, wrapped, passes))
+        return wrapped
 
     def call(self, fn: Any, *args: Any) -> Any:
         """Call the learner's function; record the grad mode it leaves behind.
@@ -109,6 +123,8 @@ class Recorder:
         if watch is not None:
             self.facts["device_taint"] = watch.why(result)
         self.facts["grad_mode_after"] = grad_mode
+        if self._watched:
+            self.facts["passes"] = [p.count for _f, _w, p in self._watched]
         return result
 
     def fact(self, key: str, value: Any) -> None:

@@ -6,7 +6,10 @@ zygote has not imported would then fail to import. Before the switch, the worker
 imports, as the grader, the modules the learner's source names from an allowlist
 of trusted packages, and torch._dynamo when the source uses torch.func or
 torch.compile (they import it on first use; it costs about a second, so only
-sources that need it pay for it).
+sources that need it pay for it). Forward-mode AD (``jacfwd``, ``jvp``,
+``forward_ad``) scripts a helper with TorchScript on first use, which reads
+Python's own source files: a source that names it gets one tiny forward-mode
+call first (0.1 s), while those files can still be read.
 """
 
 from __future__ import annotations
@@ -74,9 +77,24 @@ def _names_torch(node: ast.expr) -> bool:
     return isinstance(node, ast.Name) and node.id in ("torch", "functorch")
 
 
+FORWARD_MODE = ("jacfwd", "jvp", "forward_ad", "make_dual", "hessian", "forward-mode")
+
+
 def preload(source: str) -> None:
     for name in modules_for(source):
         try:
             importlib.import_module(name)
         except Exception:
             pass  # not a module (e.g. ``from torch import zeros``) or not installed
+    if any(word in source for word in FORWARD_MODE):
+        warm_forward_mode()
+
+
+def warm_forward_mode() -> None:
+    import torch
+
+    try:
+        point = torch.tensor(0.5, dtype=torch.float64)
+        torch.func.jacfwd(lambda z: torch.sin(z) * z)(point)
+    except Exception:
+        pass  # the learner's own call will say what is wrong

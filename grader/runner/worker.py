@@ -29,7 +29,7 @@ import torch
 
 from grader import registry
 from grader.cases import unpack
-from grader.runner import wire
+from grader.runner import optimwatch, wire
 from grader.runner.observe import Recorder
 from grader.runner.preload import preload
 from grader.runner.reset import Snapshot, ThreadsLeft, block_audit_hooks
@@ -46,12 +46,20 @@ _MAX_FRAMES = 8
 
 def prepare_zygote() -> Callable[[int, int, dict], None]:
     """Done once in the zygote for all its workers: import what sending an answer
-    needs, and take the snapshot of the trusted state (workers on the CPU reuse it)."""
+    needs, find what the optimizer watch wraps, and take the snapshot of the
+    trusted state (workers on the CPU reuse it)."""
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
-    return functools.partial(worker_main, world=Snapshot())
+    optim = optimwatch.targets()
+    return functools.partial(worker_main, world=Snapshot(), optim=optim)
 
 
-def worker_main(job_fd: int, result_fd: int, settings: dict, world: Snapshot | None = None) -> None:
+def worker_main(
+    job_fd: int,
+    result_fd: int,
+    settings: dict,
+    world: Snapshot | None = None,
+    optim: list[optimwatch.Target] | None = None,
+) -> None:
     """Entry point of a worker process (never returns)."""
     _reset_signals()
     _close_other_fds(keep={job_fd, result_fd})
@@ -71,7 +79,15 @@ def worker_main(job_fd: int, result_fd: int, settings: dict, world: Snapshot | N
     # Import now what sending an answer needs, while files can still be opened.
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
     block_audit_hooks()
-    run_job(doc, tensors, Frames(result_fd), data_mb=settings.get("data_mb"), world=world)
+    run_job(
+        doc,
+        tensors,
+        Frames(result_fd),
+        data_mb=settings.get("data_mb"),
+        cpu_seconds=int(settings.get("cpu_seconds", 0)),
+        world=world,
+        optim=optimwatch.targets() if optim is None else optim,
+    )
     _exit(0)
 
 
@@ -84,6 +100,11 @@ class Frames:
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
+
+    def event(self, kind: str, name: str) -> None:
+        """Report something the learner's code did (``optimizer``: a torch.optim
+        function ran) the moment it happens."""
+        self.send({}, {"event": kind, "name": name})
 
     def send(self, tensors: dict, doc: dict[str, Any]) -> None:
         try:
@@ -99,10 +120,13 @@ def run_job(
     tensors: dict,
     out: Frames,
     data_mb: int | None = None,
+    cpu_seconds: int = 0,
     world: Snapshot | None = None,
+    optim: list[optimwatch.Target] = (),  # type: ignore[assignment]
 ) -> None:
     """Load the learner's source and probe every case, sending one frame per case
-    and then a closing frame (``status`` ok, or why the cases could not run)."""
+    and then a closing frame (``status`` ok, or why the cases could not run).
+    Uses of torch.optim are sent as ``event`` frames when they happen."""
     exercise = registry.BY_NAME[doc["exercise"]]
     probe = importlib.import_module(exercise.check_module).probe  # bound before learner code
     cases = unpack(tensors, doc["cases"])
@@ -111,8 +135,12 @@ def run_job(
         world = Snapshot()  # CUDA's start-up changes torch's state: take it as it is now
     if data_mb:  # what this process holds now (CUDA included), plus the learner's share
         _limit(resource.RLIMIT_DATA, _status_kb("VmData") * 1024 + (int(data_mb) << 20))
+    if cpu_seconds:  # CPU time from here on: starting up (CUDA included) is not the learner's
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        _limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime) + 1 + cpu_seconds)
     kept: list[Any] = []  # learner objects stay alive: no finalizer of theirs runs later
-    out.send({}, {"status": "ready"})  # the grader measures memory from here on
+    optimwatch.install(functools.partial(out.event, "optimizer"), list(optim))
+    out.send({}, {"status": "ready"})  # the grader measures memory and time from here on
     try:
         namespace = load_source(doc["source"], filename, exercise.stem)
         world.settle()
@@ -263,9 +291,6 @@ def _confine(settings: dict) -> None:
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_FSIZE, settings.get("fsize_mb", 16) << 20)
     _limit(resource.RLIMIT_NOFILE, 256)
-    cpu = int(settings.get("cpu_seconds", 0))
-    if cpu:
-        _limit(resource.RLIMIT_CPU, cpu)
     address_space_mb = settings.get("address_space_mb")
     if address_space_mb:  # what this process holds now, plus the learner's share
         _limit(resource.RLIMIT_AS, _virtual_size() + (int(address_space_mb) << 20))

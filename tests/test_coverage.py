@@ -1,0 +1,178 @@
+"""Every run covers every kind of input that can tell a right answer from a wrong one.
+
+Randomness only picks values inside a kind; it never decides whether a kind is
+there. These tests read the kinds off the cases themselves (the strides of the
+tensors the learner receives, the shape f really returns, which gradients are
+None), not off the plans that built them, and demand the full set on every seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+
+from grader import layout, registry
+from grader.cases import Case
+from grader.grading import draw_cases
+
+SEEDS = range(300, 320)  # 20 seeds
+
+SIZES = {"0-d", "size-1", "large"}
+DTYPES = {"float32", "float64"}
+OUTPUTS = {"same", "scalar", "rowwise", "larger", "matmul"}
+ALL_LAYOUTS = {"contiguous", "transposed", "stepped", "offset", "expanded"}
+
+# The kinds each exercise must show in every run, as "dimension:value".
+REQUIRED: dict[str, set[str]] = {
+    "scalar_grad": {"size:0-d", "layout:contiguous", "layout:offset", "weights:grad",
+                    "weights:plain", "grad_mode:off", "fn:seed_poly"},
+    "vector_grad": {*(f"output:{o}" for o in OUTPUTS), *(f"size:{s}" for s in SIZES),
+                    *(f"layout:{lay}" for lay in ALL_LAYOUTS), "weights:grad", "weights:plain",
+                    "grad_mode:off", "fn:seed_poly"},
+    "partial_grads": {"inputs:unused", "inputs:broadcast", "inputs:different_shapes",
+                      "inputs:same_shapes", "inputs:three", "output:like_none",
+                      "layout:contiguous", "layout:transposed", "layout:stepped",
+                      "layout:offset", "layout:expanded", "size:0-d", "weights:grad",
+                      "grad_mode:off"},
+    "evaluate_without_grad": {*(f"output:{o}" for o in OUTPUTS), *(f"size:{s}" for s in SIZES),
+                              *(f"layout:{lay}" for lay in ALL_LAYOUTS), "weights:grad",
+                              "weights:none", "grad_mode:on", "grad_mode:off", "stale:yes",
+                              "stale:no"},
+    "accumulated_grad": {*(f"output:{o}" for o in OUTPUTS), *(f"size:{s}" for s in SIZES),
+                         *(f"layout:{lay}" for lay in ALL_LAYOUTS), "weights:grad",
+                         "weights:plain", "grad_mode:off", "stale:yes", "stale:no",
+                         "times:1", "times:many"},
+    "fresh_grads": {*(f"output:{o}" for o in OUTPUTS), *(f"size:{s}" for s in SIZES),
+                    *(f"layout:{lay}" for lay in ALL_LAYOUTS), "weights:grad", "weights:plain",
+                    "grad_mode:off", "stale:yes", "stale:no", "fs:one", "fs:many",
+                    "fs:same_twice"},
+    "gradient_descent": {"steps:1", "steps:many", "stale:yes", "stale:no", "inputs:unused",
+                         "inputs:same_shapes", "inputs:different_shapes", "inputs:broadcast",
+                         "output:like_none", "layout:contiguous", "layout:stepped",
+                         "layout:transposed", "layout:offset", "size:0-d", "size:size-1",
+                         "size:large", "weights:grad", "grad_mode:off"},
+    "detach_alias": {"layout:contiguous", "layout:transposed", "layout:stepped",
+                     "layout:offset", *(f"size:{s}" for s in SIZES), "grad_mode:on",
+                     "grad_mode:off", "stale:yes", "stale:no"},
+}  # fmt: skip
+DTYPE_KINDS = {f"dtype:{d}" for d in DTYPES}
+
+
+def size_of(t: torch.Tensor) -> str:
+    if t.dim() == 0:
+        return "0-d"
+    return "size-1" if 1 in t.shape else "large"
+
+
+def output_of(x: torch.Tensor, y: torch.Tensor) -> str:
+    if y.shape == x.shape:
+        return "same"
+    if y.dim() == 0:
+        return "scalar"
+    if x.dim() >= 2 and y.shape == x.shape[:-1]:
+        return "rowwise"
+    if y.shape[: x.dim()] == x.shape and y.numel() > x.numel():
+        return "larger"
+    if x.dim() >= 1 and y.shape[:-1] == x.shape[:-1] and y.shape[-1] != x.shape[-1]:
+        return "matmul"
+    return "other"
+
+
+def kinds_of(name: str, case: Case) -> Iterator[str]:
+    """The kinds one case shows, read off the tensors the learner would receive."""
+    live = case.materialize()
+    meta = case.meta
+    inputs = [k for k in live.tensors if k[0] in "xp" and "." not in k]
+    for key in inputs:
+        yield f"layout:{layout.describe(live.tensors[key])}"
+        yield f"size:{size_of(live.tensors[key])}"
+        yield f"dtype:{str(live.tensors[key].dtype).removeprefix('torch.')}"
+    weights = [k for k in case.tensors if k.startswith(("f.", "fs")) and not k.endswith(".grad")]
+    grads = set(meta.get("requires_grad", []))
+    if weights:
+        yield "weights:grad" if grads & set(weights) else "weights:plain"
+    else:
+        yield "weights:none"
+    yield "grad_mode:off" if meta.get("grad_mode") is False else "grad_mode:on"
+    yield "stale:yes" if any(k.endswith(".grad") for k in case.tensors) else "stale:no"
+    if meta.get("f") == "seed_poly":
+        yield "fn:seed_poly"
+    if "times" in meta:
+        yield "times:1" if meta["times"] == 1 else "times:many"
+    if "steps" in meta:
+        yield "steps:1" if meta["steps"] == 1 else "steps:many"
+    if "fs" in meta:
+        fns = case.fns()
+        yield "fs:one" if len(fns) == 1 else "fs:many"
+        if len({id(f) for f in fns}) < len(fns):
+            yield "fs:same_twice"
+        x = case.tensors["x"]
+        for f in fns:
+            yield f"output:{output_of(x, f(x))}"
+        return
+    if "n_x" in meta or "n_p" in meta:
+        yield from _several_inputs(case, "x" if "n_x" in meta else "p")
+        return
+    x = case.tensors["x"]
+    if "f" in meta:
+        yield f"output:{output_of(x, case.fn()(x))}"
+
+
+def _several_inputs(case: Case, prefix: str) -> Iterator[str]:
+    xs = [t.detach().clone().requires_grad_(True) for t in case.inputs(prefix)]
+    y = case.fn()(*xs)
+    grads = torch.autograd.grad(y.sum(), xs, allow_unused=True)
+    if any(g is None for g in grads):
+        yield "inputs:unused"
+    shapes = [tuple(t.shape) for t in xs]
+    yield "inputs:same_shapes" if len(set(shapes)) == 1 else "inputs:different_shapes"
+    if len(set(shapes)) > 1 and _broadcasts(shapes):
+        yield "inputs:broadcast"
+    if len(xs) >= 3:
+        yield "inputs:three"
+    if tuple(y.shape) not in shapes:
+        yield "output:like_none"
+
+
+def _broadcasts(shapes: list[tuple[int, ...]]) -> bool:
+    """One input broadcasts against the others: together they take one's shape."""
+    try:
+        return tuple(torch.broadcast_shapes(*shapes)) in shapes
+    except RuntimeError:
+        return False
+
+
+@pytest.mark.parametrize("ex", registry.EXERCISES, ids=lambda ex: ex.name)
+def test_every_run_covers_every_kind(ex: registry.Exercise) -> None:
+    for seed in SEEDS:
+        seen = {k for case in draw_cases(ex, seed, "cpu") for k in kinds_of(ex.name, case)}
+        missing = (REQUIRED[ex.name] | DTYPE_KINDS) - seen
+        assert not missing, (ex.name, seed, sorted(missing))
+
+
+def test_the_kinds_are_read_off_the_tensors() -> None:
+    """The classifier itself tells the layouts and output shapes apart."""
+    t = torch.arange(12.0).reshape(3, 4)
+    assert layout.describe(layout.arrange(t, "transposed")) == "transposed"
+    assert layout.describe(layout.arrange(t, "stepped")) == "stepped"
+    assert layout.describe(layout.arrange(t, "offset")) == "offset"
+    assert layout.describe(layout.arrange(t[:1].expand(3, 4), "expanded:0")) == "expanded"
+    assert layout.describe(layout.arrange(t, "contiguous")) == "contiguous"
+    x = torch.zeros(2, 3)
+    assert output_of(x, torch.zeros(2, 3)) == "same"
+    assert output_of(x, torch.zeros(())) == "scalar"
+    assert output_of(x, torch.zeros(2)) == "rowwise"
+    assert output_of(x, torch.zeros(2, 3, 2)) == "larger"
+    assert output_of(x, torch.zeros(2, 4)) == "matmul"
+
+
+def test_values_survive_the_layout() -> None:
+    """A laid-out input holds exactly the drawn values, as a leaf of its own."""
+    for ex in registry.EXERCISES:
+        for case in draw_cases(ex, 7, "cpu"):
+            live = case.materialize()
+            for key, how in (case.meta.get("layout") or {}).items():
+                assert torch.equal(live.tensors[key], case.tensors[key]), (ex.name, key, how)
+                assert live.tensors[key].is_leaf

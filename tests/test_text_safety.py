@@ -4,10 +4,10 @@ renderers that must stay safe with text that slipped past them."""
 from __future__ import annotations
 
 import json
-import unicodedata
 import xml.etree.ElementTree as ET
 
 import pytest
+from conftest import unsafe_chars as unsafe
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,21 +27,6 @@ from grader.text_safety import (
 # Any code point, lone surrogates included (hypothesis leaves those out by default).
 ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()))
 ATTACK = "bad \ud800 thing\x00 \x1b[2J\x1b[H✓ 80/80\r\x1b]0;pwned\x07 \x9b31m \u202eevil\u202c 中文"
-
-
-def unsafe(text: str, keep: str = "\n\t") -> list[str]:
-    """Characters a terminal acts on or XML cannot hold (the ones in ``keep`` aside)."""
-    return [
-        c
-        for c in text
-        if c not in keep
-        and (
-            unicodedata.category(c) in ("Cc", "Cs")
-            or c in "\u061c\u200e\u200f\u2028\u2029\ufffe\uffff"
-            or "\u202a" <= c <= "\u202e"
-            or "\u2066" <= c <= "\u2069"
-        )
-    ]
 
 
 def test_clean_replaces_surrogates_drops_nul_and_caps() -> None:
@@ -118,6 +103,19 @@ def test_message_parameters_are_cleaned_and_escaped() -> None:
     text = said.render("en")
     assert "\x1b" not in text and "\ud800" not in text and "\x00" not in text
     assert "\\x1b[2J" in text and "\ufffd" in text and "中文" in text
+
+
+def test_a_workers_answer_is_cleaned_where_it_enters_the_grader() -> None:
+    """Whatever a worker sends (it may be forged), its strings arrive clean."""
+    from grader.runner import wire
+    from grader.runner.execute import _decode_answer
+
+    error = {"type": "X\ud800", "message": "a\x00" + "m" * 10_000, "frames": [{"code": "\x1b"}]}
+    outcome = _decode_answer(wire.encode({}, {"status": "import_error", "error": error}))
+    assert outcome.status == "import_error"
+    said = outcome.detail["error"]
+    assert said["type"] == "X\ufffd" and said["frames"] == [{"code": "\x1b"}]
+    assert said["message"] == "a" + "m" * (MAX_CHARS - 3) + ELLIPSIS  # cut, then NUL gone
 
 
 # -- renderers given text that did not go through message() -------------------------------

@@ -16,6 +16,7 @@ from grader import registry
 from grader.cli.options import memory_option
 from grader.messages import LANGUAGES, language_from_env
 from grader.report import FORMATS
+from grader.text_safety import MAX_CHARS, printable
 
 
 class DefaultGroup(click.Group):
@@ -151,8 +152,6 @@ def run() -> None:
     printed its report the process ends at once. Tearing down an interpreter that
     holds torch and pytest takes longer than the grading itself; the sandbox is
     already closed by then."""
-    from grader.text_safety import MAX_CHARS, printable
-
     tolerate_unencodable_output()
     try:
         result = main(standalone_mode=False)

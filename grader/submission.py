@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.registry import Exercise
+from grader.text_safety import printable
 
 MAX_FILE_BYTES = 1 << 20
 
@@ -49,7 +50,7 @@ def load(path: Path, exercises: tuple[Exercise, ...], *, sid: str | None = None)
                 f"{path} holds several notebooks ({names}): name the one to grade"
             )
         if notebooks:
-            sid = sid or path.name or str(path)
+            sid = sid or printable(path.name or str(path))
             return load_notebook(notebooks[0], exercises, sid=sid, root=path.resolve())
         names = ", ".join(ex.file for ex in exercises[:3])
         raise SubmissionError(
@@ -71,7 +72,7 @@ def load_folder(
     if not path.is_dir():
         raise SubmissionError(f"{path} is not a folder")
     root = path.resolve()
-    sub = Submission(sid or path.name or str(path), path)
+    sub = Submission(sid or printable(path.name or str(path)), path)
     for ex in exercises:
         sub.sources[ex.file] = read_source(path / ex.file, root)
     if all(s.text is None and not s.problem for s in sub.sources.values()):

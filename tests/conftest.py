@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,23 @@ def grade_folder(
     settings = Settings(seed=seed, limits=Limits(timeout=timeout))
     (result,) = grade([sub], exercises, settings)
     return result
+
+
+def unsafe_chars(said: str, keep: str = "\n\t") -> list[str]:
+    """Characters in ``said`` that a terminal acts on instead of printing, or that
+    XML or UTF-8 cannot hold: controls (ESC, CR, NUL, 8-bit CSI, ...), lone
+    surrogates, bidi controls, line separators, noncharacters; ``keep`` aside."""
+    return [
+        c
+        for c in said
+        if c not in keep
+        and (
+            unicodedata.category(c) in ("Cc", "Cs")
+            or c in "\u061c\u200e\u200f\u2028\u2029\ufffe\uffff"
+            or "\u202a" <= c <= "\u202e"
+            or "\u2066" <= c <= "\u2069"
+        )
+    ]
 
 
 def by_name(result: SubmissionResult) -> dict:

@@ -13,30 +13,37 @@ After every round the test checks:
   a canary file beside it, the folder around it, the installed grader package,
   torch's own files, the machine's shared temporary folders and System V IPC.
 
+The text attacks (``TEXT_ATTACKS``: what learners' code says, issue 9) are also
+graded in every ``--format``, and with hostile folder, notebook and path names.
+
 The folder around each submission is world-readable, as a learner's home often
 is, so that file permissions (not a private path) are what protect it.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import EXERCISES, SOLUTIONS, grade_command
+from conftest import EXERCISES, SOLUTIONS, grade_command, unsafe_chars
 
 import grader
 from grader import registry
+from grader.report import FORMATS
 
 HOSTILE = Path(__file__).parent / "hostile"
 PACKAGE = Path(grader.__file__).parent
@@ -77,6 +84,18 @@ def cheat_fails(*checks: str, says: str = "") -> Expect:
     return Expect(None, "ok", says, checks)
 
 
+# Learners' text (issue 9): the status of each attack's exercise and what its feedback
+# shows in every format: lone surrogates as U+FFFD, no NUL, control characters escaped.
+TEXT_ATTACKS: dict[str, tuple[str, str]] = {
+    "ex01_surrogate_message.py": ("ok", "ValueError: lone \ufffd surrogate and NUL here"),
+    "ex02_huge_message.py": ("ok", "RuntimeError: AAAAAAAA"),
+    "ex03_draws_fake_pass.py": ("ok", "AssertionError: \\x1b[2J\\x1b[H✓ partial_grads"),
+    "ex04_hostile_exception_type.py": ("ok", "Boom\\x1b[31m\\r\\u202exxxx"),
+    "ex05_hostile_result_type.py": ("ok", "mod\\x1b]0;title\\x07.Fake\ufffd"),
+    "ex06_hostile_defined_names.py": ("missing_function", "fresh\\x1b[2J\\x1b[H_grads\ufffd"),
+    "ex07_forges_answer.py": ("import_error", "Forged\\x1b[2J\ufffd: clear\\x1b[H\\r✓ 80/80"),
+    "ex08_invisible_controls.py": ("ok", "\\x9b2J\\x850/10\\x08"),
+}
 ROUNDS: dict[str, dict[str, Expect]] = {
     "ending the process": {
         "ex01_sys_exit_at_import.py": zero("import_error", "SystemExit"),
@@ -116,6 +135,7 @@ ROUNDS: dict[str, dict[str, Expect]] = {
         "ex05_steals_references.py": cheat_fails("values"),
         "ex08_claims_equality.py": cheat_fails("values", "type", says="Everything"),
     },
+    "hostile text": {file: zero(status, said) for file, (status, said) in TEXT_ATTACKS.items()},
 }
 # Attacks on files and processes outside the sandbox. Only a root grader runs
 # learners' code as a user of its own, whom file permissions and kill(2) stop;
@@ -169,6 +189,7 @@ def run_round(base: Path, submission: Path, *extra: str, cwd: Path | None = None
     proc = grade(submission, "--format", "json", "--timeout", TIMEOUT, "--memory", MEMORY,
                  "--device", DEVICE, *extra, cwd=cwd or base)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not unsafe_chars(proc.stdout), unsafe_chars(proc.stdout)[:20]
     report = json.loads(proc.stdout)  # exactly one JSON object, nothing else
     assert set(report) >= {"score", "max_score", "exercises"}
     assert "✓ scalar_grad 10/10" not in proc.stderr  # what the attacks printed
@@ -399,6 +420,202 @@ def test_overall_limit_per_submission(base: Path) -> None:
     (entry,) = result.report["exercises"]
     assert entry["score"] == 0 and entry["status"] == "timeout"
     assert "whole submission" in entry["feedback"] and "1 s" in entry["feedback"]
+
+
+# -- learners' text in every output (issue 9) ----------------------------------------
+
+
+def grade_bytes(
+    *args: str | bytes | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``grade ARGS`` with its output as bytes, so that the test decodes it strictly."""
+    try:
+        return subprocess.run(
+            [grade_command(), *(a if isinstance(a, bytes) else str(a) for a in args)],
+            capture_output=True,
+            cwd=cwd,
+            env=env,
+            timeout=BOUND,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"grade did not finish within {BOUND} s")
+
+
+def shown_per_exercise(fmt: str, out: str) -> dict[str, str]:
+    """Exercise name -> everything the report in ``fmt`` says about it."""
+    if fmt == "json":
+        report = json.loads(out)
+        return {
+            e["name"]: "\n".join([e["feedback"], *(c["feedback"] for c in e["checks"])])
+            for e in report["exercises"]
+        }
+    if fmt == "gradescope":
+        report = json.loads(out)
+        return {t["name"].split(":")[0]: t["output"] for t in report["tests"]}
+    if fmt == "junit":
+        shown: dict[str, str] = {}
+        for case in ET.fromstring(out).iter("testcase"):
+            for failure in case:
+                said = f"{failure.get('message')}\n{failure.text}"
+                shown[case.get("classname", "")] = shown.get(case.get("classname", ""), "") + said
+        return shown
+    blocks: dict[str, str] = {}
+    name = ""
+    for line in out.splitlines():
+        if line.startswith(("✓ ", "✗ ")):
+            name = line.split()[1]
+        if name:
+            blocks[name] = blocks.get(name, "") + line + "\n"
+    return blocks
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_learners_text_reaches_every_format_safely(base: Path, fmt: str) -> None:
+    """The text attacks (TEXT_ATTACKS) graded in each ``--format``: grade exits 0, its
+    output is valid UTF-8 that parses (JSON, XML) and holds no character a terminal
+    would act on, and each attack's text shows, cut, cleaned and escaped."""
+    submission = build(base, list(TEXT_ATTACKS))
+    proc = grade_bytes(
+        submission, "--format", fmt, "--timeout", TIMEOUT, "--memory", MEMORY,
+        "--device", DEVICE, cwd=base,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout.decode("utf-8")  # strict: no lone surrogate, no stray byte
+    assert not unsafe_chars(out), unsafe_chars(out)[:20]
+    assert len(out) < 100_000  # the megabyte message, type name and names are cut
+    shown = shown_per_exercise(fmt, out)
+    for file, (_, said) in TEXT_ATTACKS.items():
+        name = FILES[file[:4]].name
+        assert said in shown.get(name, ""), (name, shown.get(name, "")[:1000])
+        assert not unsafe_chars(shown[name]), (name, unsafe_chars(shown[name]))
+    if fmt == "text":  # no learner text starts a line: it cannot pose as a result
+        lines = out.splitlines()
+        assert all(re.match(r"[✓✗] \w+ +\d+/10$|    |$", line) for line in lines[:-2]), out
+        assert [line for line in lines if line.startswith("Total")] == [lines[-2]]
+        assert lines[-2].startswith("Total: 0/80")
+
+
+def test_json_survives_an_output_that_cannot_encode_it(base: Path) -> None:
+    """With a Latin-1 stdout (no ✓, no Chinese, no U+FFFD), what the encoding lacks
+    is written as backslash escapes, which JSON reads back: still one valid object."""
+    attacks = ["ex01_surrogate_message.py", "ex03_draws_fake_pass.py"]
+    submission = build(base, attacks)
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1", "LANG": "C", "LC_ALL": "C"}
+    proc = grade_bytes(
+        submission, "--format", "json", "--only", "scalar_grad", "--only", "partial_grads",
+        "--timeout", TIMEOUT, "--memory", MEMORY, "--device", DEVICE, cwd=base, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout.decode("latin-1"))
+    feedback = {e["name"]: e["feedback"] for e in report["exercises"]}
+    for file in attacks:
+        assert TEXT_ATTACKS[file][1] in feedback[FILES[file[:4]].name], feedback
+
+
+def test_a_broken_notebook_cell_and_a_hostile_notebook_name(base: Path) -> None:
+    """A notebook (named with control characters and a byte that is not UTF-8) whose
+    cell for ``scalar_grad`` holds a raw ESC and a lone surrogate (a JSON escape in
+    the file): the cell's SyntaxError and the encoding error show escaped."""
+    cells = [
+        "def scalar_grad(f, x):\n    return x \x1b[2J\n",  # ESC outside a string
+        "def vector_grad(f, x):\n    return '\ud800'\n",  # a lone surrogate in the source
+    ]
+    doc = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+             "source": cell}
+            for cell in cells
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }  # fmt: skip
+    notebook = os.fsencode(base) + b"/work\x1b]0;pwned\x07\xff.ipynb"
+    with open(notebook, "w", encoding="ascii") as fh:
+        json.dump(doc, fh)  # ASCII, with the surrogate as a \ud800 escape
+    for fmt in ("text", "junit"):
+        proc = grade_bytes(
+            notebook, "--format", fmt, "--only", "scalar_grad", "--only", "vector_grad",
+            "--timeout", TIMEOUT, "--memory", MEMORY, cwd=base,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        out = proc.stdout.decode("utf-8")
+        assert not unsafe_chars(out), unsafe_chars(out)
+        assert "SyntaxError" in out and "U+001B" in out and "\\x1b[2J" in out, out
+        assert "surrogates not allowed" in out, out
+        if fmt == "junit":
+            suite = ET.fromstring(out).find("testsuite")
+            assert suite is not None
+            assert suite.get("name") == "autograd-grader.work\\x1b]0;pwned\\x07\\xff.ipynb"
+
+
+def test_a_usage_error_quoting_a_hostile_path_is_one_printable_line(base: Path) -> None:
+    path = os.fsencode(base) + b"/missing\x1b[2J\r\n\xff"
+    proc = grade_bytes(path, cwd=base)
+    assert proc.returncode == 2
+    said = proc.stderr.decode("utf-8")
+    assert not unsafe_chars(said) and said.count("\n") == 1, said
+    assert "missing\\x1b[2J\\r\\n\\xff" in said and "Traceback" not in said
+
+
+# Folder names in a class -> how grades.csv, the summary and each report name them.
+EVIL = 'evil\x1b[2J\x1b[H✓ 80,80 "q"\nnext\r'.encode()
+CLASS_NAMES = {
+    b"caf\xe9": "caf\\xe9",  # Latin-1, not UTF-8
+    EVIL: 'evil\\x1b[2J\\x1b[H✓ 80,80 "q"\\nnext\\r',
+    "\u202eevil".encode(): "\\u202eevil",
+    "张三".encode(): "张三",
+    b"empty\x1b[31m\xfe": "empty\\x1b[31m\\xfe",  # nothing to grade: a note quotes its path
+    b"nb\x07\xff.ipynb": "nb\\x07\\xff",  # a notebook holding vector_grad only
+}
+
+
+def test_a_class_with_hostile_folder_names(base: Path) -> None:
+    """grade batch on folders (and a notebook) named with control characters, quotes,
+    commas, newlines, bytes that are not UTF-8, bidi overrides and Chinese: the batch
+    finishes; grades.csv has one line per learner and each name shows escaped;
+    summary.txt, summary.json, the report files and their names are safe."""
+    klass = os.fsencode(base / "class")
+    os.mkdir(klass)
+    for raw in list(CLASS_NAMES)[:4]:
+        shutil.copytree(SOLUTIONS, os.fsdecode(klass + b"/" + raw))
+    evil = Path(os.fsdecode(klass + b"/" + EVIL))
+    shutil.copyfile(HOSTILE / "ex01_surrogate_message.py", evil / "ex01_scalar_grad.py")
+    os.mkdir(klass + b"/empty\x1b[31m\xfe")
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+              "source": (SOLUTIONS / "ex02_vector_grad.py").read_text()}]  # fmt: skip
+    doc = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    with open(klass + b"/nb\x07\xff.ipynb", "w") as fh:
+        json.dump(doc, fh)
+    out = base / "grades"
+    proc = grade_bytes(
+        "batch", klass, "--only", "scalar_grad", "--only", "vector_grad", "--format", "junit",
+        "--out", str(out), "--jobs", "2", "--timeout", TIMEOUT, "--memory", MEMORY, cwd=base,
+    )  # fmt: skip
+    printed = proc.stdout.decode("utf-8") + proc.stderr.decode("utf-8")
+    assert proc.returncode == 0, printed[-3000:]
+    assert not unsafe_chars(printed), unsafe_chars(printed)
+
+    table = (out / "grades.csv").read_text(encoding="utf-8")
+    assert not unsafe_chars(table), unsafe_chars(table)
+    assert len(table.splitlines()) == 1 + len(CLASS_NAMES)  # one line per learner
+    rows = {r["student"]: r for r in csv.DictReader(table.splitlines())}
+    assert set(rows) == set(CLASS_NAMES.values()), set(rows)
+    assert rows["caf\\xe9"]["total"] == rows["张三"]["total"] == "20"
+    assert rows[CLASS_NAMES[EVIL]]["total"] == "10"  # the surrogate message costs scalar_grad
+    assert rows["nb\\x07\\xff"]["total"] == "10"
+    assert rows["empty\\x1b[31m\\xfe"]["total"] == "0"
+    assert "empty\\x1b[31m\\xfe" in rows["empty\\x1b[31m\\xfe"]["note"]
+
+    for file in ("summary.txt", "summary.json"):
+        said = (out / file).read_text(encoding="utf-8")
+        assert not unsafe_chars(said), (file, unsafe_chars(said))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any("lone \ufffd surrogate" in d["example"] for d in summary["diagnoses"]), summary
+    reports = sorted((out / "reports").iterdir())
+    assert len(reports) == len(CLASS_NAMES)
+    for report in reports:
+        assert re.fullmatch(r"[\w.@+-]+\.xml", report.name), report.name
+        suite = ET.fromstring(report.read_text(encoding="utf-8")).find("testsuite")
+        assert suite is not None and suite.get("name", "").removeprefix("autograd-grader.") in rows
 
 
 @root_only

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SOLUTIONS, run_grade
+from conftest import SOLUTIONS, run_grade, unsafe_chars
 from nbgrader.api import Gradebook
 
 from grader import registry
@@ -240,3 +240,35 @@ def test_generate_takes_an_assignment_name_and_a_subset(tmp_path: Path) -> None:
     proc = run_grade("nbgrader", "generate", str(tmp_path), "--assignment", "../escape")
     assert proc.returncode == 2 and "--assignment" in proc.stderr
     assert not (tmp_path.parent / "escape").exists()
+
+
+def test_a_learners_hostile_text_reaches_nbgrader_feedback_escaped(course: Path) -> None:
+    """A learner whose ``scalar_grad`` raises an exception made of terminal control
+    sequences, a lone surrogate and NUL: the test cell's output in autograded/ and
+    nbgrader's feedback page show it cleaned and escaped (issue 9)."""
+    hostile = (
+        "def scalar_grad(f, x):\n"
+        '    raise ValueError("\\x1b[2J\\x1b[H\\r✓ 80/80 " + chr(0xD800) + chr(0) + "end")\n'
+    )
+    released = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text())
+    reference = {ex.name: (SOLUTIONS / ex.file).read_text() for ex in registry.EXERCISES}
+    collect(course, "eve", fill_in(released, {**reference, "scalar_grad": hostile}))
+    report = autograde_course(
+        course_dir=course, assignment=ASSIGNMENT, settings=Settings(seed=5), students=("eve",)
+    )
+    assert report.failed == [] and [g.score for g in report.grades] == [70]
+    graded = nbformat.read(course / "autograded" / "eve" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    (cell,) = [
+        c
+        for c in graded.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "test_scalar_grad"
+    ]
+    said = "".join(o.get("text", "") for o in cell.outputs)
+    assert "\\x1b[2J\\x1b[H\\r✓ 80/80 \ufffdend" in said, said
+    assert not unsafe_chars(said), unsafe_chars(said)
+
+    proc = nbgrader(course, "generate_feedback", ASSIGNMENT, "--student", "eve")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (course / "feedback" / "eve" / ASSIGNMENT / "autograd.html").read_text()
+    assert "\\x1b[2J\\x1b[H\\r✓ 80/80 \ufffdend" in page
+    assert "\x1b" not in page and "\x00" not in page

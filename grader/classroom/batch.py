@@ -25,6 +25,7 @@ from grader.registry import Exercise
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 from grader.runner.execute import Sandbox
 from grader.submission import Submission, SubmissionError, load
+from grader.text_safety import MAX_CHARS, printable
 
 NOT_GRADED = "not_graded"  # ExerciseResult.status of a submission that could not be graded
 
@@ -98,7 +99,9 @@ class ChunkRunner(Protocol):
 
 
 def discover(folder: Path) -> list[Entry]:
-    """Sub-folders and notebooks of ``folder``, sorted; hidden names are skipped."""
+    """Sub-folders and notebooks of ``folder``, sorted; hidden names are skipped.
+    A learner is named after the folder or notebook, as one printable line
+    (``grader.text_safety.printable``: odd bytes and control characters escaped)."""
     if not folder.is_dir():
         raise SubmissionError(f"{folder} is not a folder")
     entries: list[Entry] = []
@@ -107,7 +110,8 @@ def discover(folder: Path) -> list[Entry]:
         if path.name.startswith((".", "_")):
             continue
         if path.is_dir() or path.suffix == ".ipynb":
-            student = path.name.removesuffix(".ipynb") if path.suffix == ".ipynb" else path.name
+            name = path.name.removesuffix(".ipynb") if path.suffix == ".ipynb" else path.name
+            student = printable(name)
             while student in taken:  # alice/ and alice.ipynb both present
                 student += "_"
             taken.add(student)
@@ -215,7 +219,7 @@ def grade_batch(
         try:
             loaded.append(load_entry(entry, exercises, root))
         except SubmissionError as exc:
-            why = str(exc)
+            why = printable(str(exc), MAX_CHARS)  # it may quote the learner's file names
             result = not_graded(entry.student, exercises, seed, "batch.not_graded", why)
             rows[entry.student] = Row(entry.student, result, why)
     total = len(entries)

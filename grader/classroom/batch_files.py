@@ -1,7 +1,8 @@
 """The files a batch leaves in its output folder.
 
 * ``grades.csv``: ``student,total,max_total``, one column per exercise, then
-  ``note`` (empty, or why a submission could not be graded);
+  ``note`` (empty, or why a submission could not be graded), each cell one
+  printable line (``grader.text_safety.printable``);
 * ``reports/STUDENT.json`` (or ``.xml``, ``.txt``): each learner's report in the
   chosen ``--format`` (``json`` by default, the ``grade --format json`` shape);
 * ``summary.txt`` and ``summary.json``: the class summary;
@@ -19,6 +20,7 @@ from pathlib import Path
 from grader.classroom.batch import BatchResult
 from grader.report import render
 from grader.report import summary as summary_report
+from grader.text_safety import MAX_CHARS, clean_data, printable
 
 EXTENSIONS = {"json": ".json", "gradescope": ".json", "junit": ".xml", "text": ".txt"}
 
@@ -33,9 +35,12 @@ class Written:
 
 
 def safe_name(student: str) -> str:
-    """A file name for a student id (ids come from folder names, but stay careful)."""
-    name = re.sub(r"[^\w.@+-]", "_", student).strip(".") or "_"
-    return name[:120]
+    """A file name for a student id (ids come from folder names, but stay careful):
+    letters, digits and ``.@+-_``, at most 120 characters and 200 bytes in UTF-8."""
+    name = re.sub(r"[^\w.@+-]", "_", student).strip(".")[:120] or "_"
+    while len(name.encode("utf-8", "replace")) > 200:  # Chinese takes 3 bytes a character
+        name = name[:-1]
+    return name
 
 
 def write_grades_csv(batch: BatchResult, path: Path) -> None:
@@ -47,11 +52,11 @@ def write_grades_csv(batch: BatchResult, path: Path) -> None:
             scores = {ex.name: ex.score for ex in row.result.exercises}
             out.writerow(
                 [
-                    row.student,
+                    printable(row.student),
                     f"{row.result.score:g}",
                     f"{row.result.max_score:g}",
                     *(f"{scores.get(name, 0.0):g}" for name in names),
-                    row.note,
+                    printable(row.note, MAX_CHARS),
                 ]
             )
 
@@ -84,7 +89,8 @@ def write_all(batch: BatchResult, out: Path, *, fmt: str, lang: str) -> Written:
     (out / "summary.txt").write_text(text + "\n", encoding="utf-8")
     summary_json = out / "summary.json"
     doc = {"seed": batch.seed, "runner": batch.runner, **summary_report.as_dict(summary, lang)}
-    summary_json.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    said = json.dumps(clean_data(doc, None), ensure_ascii=False, indent=1)
+    summary_json.write_text(said, encoding="utf-8")
     plot: Path | None = out / "pass_rates.png"
     if not summary_report.plot_pass_rates(summary, plot, lang):
         plot = None

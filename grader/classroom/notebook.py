@@ -41,6 +41,7 @@ from pathlib import Path
 
 from grader.registry import Exercise
 from grader.submission import MAX_FILE_BYTES, Source, Submission, SubmissionError
+from grader.text_safety import printable
 
 MAX_NOTEBOOK_BYTES = 16 << 20  # notebooks carry outputs (images): a larger cap than .py files
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
@@ -107,8 +108,8 @@ def load_notebook(
     """A notebook submission. ``root``: the folder it was found in (links must stay inside)."""
     if not path.is_symlink() and not path.exists():
         raise SubmissionError(f"{path} does not exist")
-    shown = path.name
-    sub = Submission(sid or path.name, path)
+    shown = printable(path.name)  # it also heads the source: one line, nothing odd
+    sub = Submission(sid or shown, path)
     data, problem = _read_bytes(path, root)
     if problem:
         sub.sources = {ex.file: Source("", shown, problem) for ex in exercises}

@@ -192,17 +192,24 @@ def autograde(
             raise click.UsageError(str(exc)) from None
         except RecordError as exc:
             raise click.ClickException(str(exc)) from None
-    width = max([7, *(len(g.student) for g in report.grades)])
+    from grader.text_safety import MAX_CHARS, printable
+
+    # Student and notebook names are nbgrader's folder names: shown as printable lines.
+    width = max([7, *(len(printable(g.student)) for g in report.grades)])
     click.echo(f"{'student':<{width}}  {'notebook':<12} score")
     for g in report.grades:
-        click.echo(f"{g.student:<{width}}  {g.notebook:<12} {g.score:g}/{g.max_score:g}")
+        student, notebook = printable(g.student), printable(g.notebook)
+        click.echo(f"{student:<{width}}  {notebook:<12} {g.score:g}/{g.max_score:g}")
     click.echo(
         f"{len(report.grades)} notebooks: graded in {report.grading_seconds:.1f} s, "
         f"recorded in nbgrader's gradebook in {report.gradebook_seconds:.1f} s "
         f"(hidden inputs: --seed {report.seed})."
     )
     for student, why in report.failed:
-        click.echo(f"nbgrader could not record {student}: {why}", err=True)
+        click.echo(
+            f"nbgrader could not record {printable(student)}: {printable(why, MAX_CHARS)}",
+            err=True,
+        )
     if report.failed:
         raise click.exceptions.Exit(1)
 

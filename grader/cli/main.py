@@ -21,6 +21,7 @@ from grader.cli.options import (
 )
 from grader.messages import LANGUAGES, language_from_env
 from grader.report import FORMATS
+from grader.text_safety import MAX_CHARS, printable
 
 
 class DefaultGroup(click.Group):
@@ -148,14 +149,16 @@ def run() -> None:
     printed its report the process ends at once. Tearing down an interpreter that
     holds torch and pytest takes longer than the grading itself; the sandbox is
     already closed by then."""
+    tolerate_unencodable_output()
     try:
         result = main(standalone_mode=False)
     except click.UsageError as exc:  # one line, and where to find help
         where = exc.ctx.command_path if exc.ctx else "grade"
-        click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+        said = printable(exc.format_message(), MAX_CHARS)  # it may quote a path
+        click.echo(f"Error: {said} (see '{where} --help')", err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"Error: {printable(exc.format_message(), MAX_CHARS)}", err=True)
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("Aborted!", err=True)
@@ -165,6 +168,17 @@ def run() -> None:
         sys.stderr.flush()
         os._exit(0)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def tolerate_unencodable_output() -> None:
+    """Write what the output's encoding cannot hold as backslash escapes instead of
+    failing: a lone surrogate that slipped through, or any non-ASCII text on an
+    ASCII or Latin-1 terminal. A report is always printed whole."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            pass  # not a text stream this process owns (a test runner's capture)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from grader.messages import en, zh
+from grader.text_safety import clean, escape_controls
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "zh": zh.MESSAGES}
 LANGUAGES = tuple(CATALOGUES)
@@ -39,7 +40,10 @@ class Feedback:
 
 
 def message(key: str, **params: object) -> Feedback:
-    return Feedback(key, {k: str(v) for k, v in params.items()})
+    """A sentence to render later. Parameters may quote a learner (an exception
+    message, a type name, a file name): they are cleaned and their control
+    characters escaped here, so no rendering of the sentence can be driven by them."""
+    return Feedback(key, {k: escape_controls(clean(str(v))) for k, v in params.items()})
 
 
 def text(key: str, lang: str = "en", **params: object) -> str:

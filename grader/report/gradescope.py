@@ -12,7 +12,9 @@ import json
 from typing import Any
 
 from grader.messages import text
+from grader.report.text import block
 from grader.results import ExerciseResult, SubmissionResult
+from grader.text_safety import clean_data
 
 VISIBILITY = "visible"  # learners see their own results as soon as they come back
 
@@ -30,7 +32,7 @@ def test_output(ex: ExerciseResult, lang: str) -> str:
             sentence = check.feedback.render(lang)
             if sentence not in said:  # one run failure often explains every check
                 said.add(sentence)
-                lines.append(f"  {sentence}")
+                lines.append(block("  ", sentence))
     return "\n".join(lines)
 
 
@@ -66,4 +68,4 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
 
 
 def render(result: SubmissionResult, lang: str = "en", color: bool = False) -> str:
-    return json.dumps(as_dict(result, lang), ensure_ascii=False, indent=1)
+    return json.dumps(clean_data(as_dict(result, lang), None), ensure_ascii=False, indent=1)

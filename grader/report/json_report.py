@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from grader.messages import Feedback
 from grader.results import SubmissionResult
+from grader.text_safety import clean_data, escape_controls
+
+
+def _said(feedback: Feedback | None, lang: str) -> str:
+    """The sentence, with control characters escaped as in every other format, so
+    that printing a field (``jq -r``) cannot drive a terminal either."""
+    return escape_controls(feedback.render(lang)) if feedback else ""
 
 
 def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
@@ -20,7 +28,7 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
                 "score": float(ex.score),
                 "max_score": float(ex.max_score),
                 "passed": ex.passed,
-                "feedback": ex.feedback.render(lang) if ex.feedback else "",
+                "feedback": _said(ex.feedback, lang),
                 "status": ex.status,
                 "checks": [
                     {
@@ -29,7 +37,7 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
                         "max_score": c.max_score,
                         "passed": c.passed,
                         "gated": c.gated,
-                        "feedback": c.feedback.render(lang) if c.feedback else "",
+                        "feedback": _said(c.feedback, lang),
                     }
                     for c in ex.checks
                 ],
@@ -40,4 +48,5 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
 
 
 def render(result: SubmissionResult, lang: str = "en", color: bool = False) -> str:
-    return json.dumps(as_dict(result, lang), ensure_ascii=False)
+    # Cleaned as a whole too: whatever string slipped through, the output stays encodable.
+    return json.dumps(clean_data(as_dict(result, lang), None), ensure_ascii=False)

@@ -4,7 +4,8 @@ One ``<testcase>`` per check (``classname`` is the exercise), so a CI page shows
 exactly which part of which exercise failed. A learner's mistake is a
 ``<failure>``; a fault of the grader itself (``internal.*`` messages) is an
 ``<error>``, as JUnit means it. The layout follows the common JUnit schema
-(junit-4.xsd as Jenkins and Ant write it).
+(junit-4.xsd as Jenkins and Ant write it). Text from learners has its control
+characters escaped, which also keeps out every character XML 1.0 cannot hold.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import xml.etree.ElementTree as ET
 
 from grader.messages import text
 from grader.results import SubmissionResult
+from grader.text_safety import escape_controls, printable
 
 SUITE = "autograd-grader"
 
 
 def as_element(result: SubmissionResult, lang: str = "en") -> ET.Element:
     checks = [(ex, c) for ex in result.exercises for c in ex.checks]
+    submission = printable(result.submission)
     errors = sum(1 for _, c in checks if c.feedback and c.feedback.key.startswith("internal."))
     failures = sum(1 for _, c in checks if not c.passed) - errors
     counts = {
@@ -35,7 +38,7 @@ def as_element(result: SubmissionResult, lang: str = "en") -> ET.Element:
         root,
         "testsuite",
         {
-            "name": f"{SUITE}.{result.submission}",
+            "name": f"{SUITE}.{submission}",
             **counts,
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "hostname": socket.gethostname() or "localhost",
@@ -43,7 +46,7 @@ def as_element(result: SubmissionResult, lang: str = "en") -> ET.Element:
     )
     props = ET.SubElement(suite, "properties")
     for name, value in (
-        ("submission", result.submission),
+        ("submission", submission),
         ("score", f"{result.score:g}"),
         ("max_score", f"{result.max_score:g}"),
         ("seed", str(result.seed)),
@@ -63,7 +66,7 @@ def as_element(result: SubmissionResult, lang: str = "en") -> ET.Element:
                 note.text = text("report.gated", lang, checks=check.name)
             if check.passed:
                 continue
-            said = check.feedback.render(lang) if check.feedback else ""
+            said = escape_controls(check.feedback.render(lang)) if check.feedback else ""
             internal = bool(check.feedback and check.feedback.key.startswith("internal."))
             outcome = ET.SubElement(
                 case,

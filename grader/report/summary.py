@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.messages import Feedback, text
 from grader.results import SubmissionResult
+from grader.text_safety import MAX_CHARS, escape_controls, printable
 
 
 @dataclass
@@ -127,6 +128,9 @@ def _pad(said: str, width: int, *, right: bool = False) -> str:
 
 
 def _short(sentence: str, width: int = 110) -> str:
+    """One line of at most ``width`` characters (a learner's newlines and control
+    characters shown escaped)."""
+    sentence = escape_controls(sentence, keep="")
     return sentence if len(sentence) <= width else sentence[: width - 1] + "…"
 
 
@@ -163,7 +167,7 @@ def render(summary: Summary, lang: str = "en") -> str:
         lines.append(f"{s.name:<{width}}  {mean:>9}  {s.pass_rate * 100:>8.0f}%")
     if summary.slowest:
         lines += ["", text("summary.slowest", lang)]
-        lines += [f"  {student}  {secs:.2f} s" for student, secs in summary.slowest]
+        lines += [f"  {printable(student)}  {secs:.2f} s" for student, secs in summary.slowest]
     lines += ["", text("summary.diagnoses", lang)]
     if not summary.diagnoses:
         lines.append("  " + text("summary.none_failed", lang))
@@ -172,7 +176,10 @@ def render(summary: Summary, lang: str = "en") -> str:
         lines.append(f"        {_short(d.example.render(lang))}")
     if summary.not_graded:
         lines += ["", text("summary.not_graded", lang)]
-        lines += [f"  {student}: {why}" for student, why in summary.not_graded.items()]
+        lines += [
+            f"  {printable(student)}: {printable(why, MAX_CHARS)}"
+            for student, why in summary.not_graded.items()
+        ]
     return "\n".join(lines)
 
 

@@ -6,10 +6,18 @@ import click
 
 from grader.messages import text
 from grader.results import ExerciseResult, SubmissionResult
+from grader.text_safety import escape_controls
 
 
 def _points(value: float) -> str:
     return f"{value:g}"
+
+
+def block(prefix: str, said: str) -> str:
+    """``said`` after ``prefix``, its control characters escaped and its further
+    lines indented under its first, so that text quoted from a learner can neither
+    drive the terminal nor start a line of the report (a fake "✓ ... 10/10")."""
+    return prefix + escape_controls(said).replace("\n", "\n" + " " * len(prefix))
 
 
 def exercise_line(ex: ExerciseResult, lang: str, color: bool) -> str:
@@ -32,7 +40,7 @@ def exercise_line(ex: ExerciseResult, lang: str, color: bool) -> str:
                 said = check.feedback.render(lang)
                 if said not in shown:  # one run failure often explains every check
                     shown.add(said)
-                    lines.append(f"    [{check.name}] {said}")
+                    lines.append(block(f"    [{check.name}] ", said))
     return "\n".join(lines)
 
 

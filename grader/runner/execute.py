@@ -38,6 +38,7 @@ from grader.runner.zygote import (
     kill_worker,
     protect_from_workers,
 )
+from grader.text_safety import clean_data
 
 MAX_RESULT_BYTES = 64 << 20
 MAX_EVENTS = 32
@@ -290,6 +291,7 @@ class _Frames:
             tensors, doc = wire.decode(blob, max_bytes=MAX_RESULT_BYTES)
         except wire.WireError as exc:
             return Outcome("bad_output", {"why": str(exc)})
+        doc = clean_data(doc)  # its text is the learner's: see grader/text_safety.py
         if not self.ready:
             if doc.get("status") != "ready":
                 return Outcome("bad_output", {"why": "no ready message"})
@@ -331,6 +333,7 @@ def _decode_answer(blob: bytes) -> Outcome:
         tensors, doc = wire.decode(blob, max_bytes=MAX_RESULT_BYTES)
     except wire.WireError as exc:
         return Outcome("bad_output", {"why": str(exc)})
+    doc = clean_data(doc)  # its text is the learner's: see grader/text_safety.py
     status = doc.get("status")
     if status != "ok":
         known = {"import_error", "missing_function", "bad_output"}

@@ -17,6 +17,7 @@ from torch import Tensor
 
 from grader.runner import backprop
 from grader.runner.devicewatch import DeviceWatch
+from grader.text_safety import MAX_NAME, clean
 
 _TENSOR = torch.Tensor
 _BASE = torch._C.TensorBase
@@ -217,4 +218,4 @@ def _type_name(obj: object) -> str:
     name = _type_qualname(kind)
     module = module if type(module) is str else "?"
     name = name if type(name) is str else "?"
-    return name if module == "builtins" else f"{module}.{name}"
+    return clean(name if module == "builtins" else f"{module}.{name}", MAX_NAME)

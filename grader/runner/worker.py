@@ -33,6 +33,7 @@ from grader.runner import optimwatch, wire
 from grader.runner.observe import Recorder
 from grader.runner.preload import preload
 from grader.runner.reset import Snapshot, ThreadsLeft, block_audit_hooks
+from grader.text_safety import MAX_NAME, clean
 
 _write = os.write
 _exit = os._exit
@@ -159,7 +160,8 @@ def run_job(
             for k, v in namespace.items()
             if type(k) is str and callable(v) and not k.startswith("_")
         )
-        return out.send({}, {"status": "missing_function", "defined": defined[:12]})
+        shown = [clean(name, MAX_NAME) for name in defined[:12]]
+        return out.send({}, {"status": "missing_function", "defined": shown})
     for index, case in enumerate(cases):
         live = case.materialize()
         rec = Recorder(watch_device=bool(live.meta.get("watch_device")), settle=world.settle)
@@ -226,14 +228,14 @@ def load_source(source: str, filename: str, module_name: str) -> dict[str, Any]:
 
 def describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
     """Type, message and the learner's own frames of an exception, as plain data."""
-    info: dict[str, Any] = {"type": _safe(lambda: type(exc).__name__, "Exception")}
+    info: dict[str, Any] = {"type": _safe(lambda: clean(type(exc).__name__, MAX_NAME), "Exception")}
     if isinstance(exc, SystemExit):
-        info["exit_code"] = _safe(lambda: repr(exc.code), "?")
-    info["message"] = _safe(lambda: str(exc), "")[:_MAX_TEXT]
+        info["exit_code"] = _safe(lambda: clean(repr(exc.code), MAX_NAME), "?")
+    info["message"] = _safe(lambda: clean(str(exc), _MAX_TEXT), "")
     if isinstance(exc, SyntaxError):
-        info["message"] = _safe(lambda: exc.msg, "")[:_MAX_TEXT]
+        info["message"] = _safe(lambda: clean(str(exc.msg), _MAX_TEXT), "")
         info["line"] = _safe(lambda: exc.lineno, "?")
-        info["code"] = _safe(lambda: (exc.text or "").strip(), "")[:200]
+        info["code"] = _safe(lambda: clean((exc.text or "").strip(), 200), "")
     frames = []
     try:
         for frame in traceback.extract_tb(exc.__traceback__):

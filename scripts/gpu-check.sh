@@ -17,7 +17,7 @@ print("torch", torch.__version__, "| cuda available:", torch.cuda.is_available()
       "|", torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no device")
 PYEOF
 status=0
-$PY -m pytest -q -m cuda -p no:cacheprovider tests/test_cuda.py || status=1
+$PY -m pytest -q -s -m cuda -p no:cacheprovider tests/test_cuda.py || status=1
 HOSTILE_DEVICE=cuda $PY -m pytest -q -m cuda -p no:cacheprovider tests/test_hostile.py || status=1
 for device in cpu cuda; do
   start=$(date +%s.%N)

@@ -4,9 +4,14 @@ because a process that has initialised CUDA cannot fork CUDA workers."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import torch
-from conftest import EXERCISES, SOLUTIONS, grade_json
+from conftest import EXERCISES, SOLUTIONS, grade_command, grade_json
 
 pytestmark = [
     pytest.mark.cuda,
@@ -66,3 +71,31 @@ def test_a_hang_on_cuda_costs_only_its_exercise(submission) -> None:
     results = by_name(grade_json(str(folder), "--device", "cuda", "--timeout", "15"))
     assert "timed out" in results["detach_alias"]["feedback"]
     assert sum(e["score"] for e in results.values()) == 70.0
+
+
+@pytest.mark.parametrize("runs", [16, 32])
+def test_many_concurrent_runs_all_keep_full_marks(runs: int) -> None:
+    """Correct work never loses points because the machine is busy: only the
+    learner's code is timed, not imports or CUDA start-up under contention."""
+
+    def one(seed: int) -> tuple[float, float, str]:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [grade_command(), str(SOLUTIONS), "--device", "cuda", "--format", "json",
+             "--seed", str(seed)],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        took = time.monotonic() - started
+        if proc.returncode != 0:
+            return 0.0, took, proc.stderr[-500:]
+        report = json.loads(proc.stdout)
+        lost = [e["feedback"][:200] for e in report["exercises"] if not e["passed"]]
+        return report["score"], took, "; ".join(lost)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=runs) as pool:
+        results = list(pool.map(one, range(100, 100 + runs)))
+    wall = time.monotonic() - started
+    slowest = max(took for _, took, _ in results)
+    print(f"{runs} concurrent grade --device cuda: {wall:.1f} s in all, slowest {slowest:.1f} s")
+    assert [score for score, _, _ in results] == [80.0] * runs, [r for r in results if r[0] != 80]

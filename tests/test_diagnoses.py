@@ -159,8 +159,9 @@ def test_integer_scaling_message_reads_well() -> None:
 # -- partial credit in both reports ------------------------------------------------
 
 
-def test_partial_credit_per_check_in_json_and_text(submission) -> None:
-    """A value mistake keeps the type and side-effect points, and both reports say so."""
+def test_credit_per_check_in_json_and_text(submission) -> None:
+    """A value mistake earns nothing: the type and side-effect checks pass but are
+    gated on the values, and both reports say so."""
     (variant,) = [v for v in VARIANTS if v.id == "scalar_grad:returns f(x)"]
     folder: Path = submission({"ex01_scalar_grad.py": variant.source})
     proc = run_grade(str(folder), "--only", "scalar_grad", "--seed", "7", "--format", "json")
@@ -170,14 +171,16 @@ def test_partial_credit_per_check_in_json_and_text(submission) -> None:
     assert set(checks) == {"values", "type", "side_effects"}
     assert checks["values"]["score"] == 0 and not checks["values"]["passed"]
     assert "f(x), not its derivative" in checks["values"]["feedback"]
-    assert checks["type"]["score"] == checks["type"]["max_score"] == 2
-    assert checks["side_effects"]["score"] == checks["side_effects"]["max_score"] == 2
-    assert entry["score"] == 4 and entry["max_score"] == 10 and entry["passed"] is False
+    for name in ("type", "side_effects"):
+        assert checks[name]["passed"] and checks[name]["gated"]
+        assert checks[name]["score"] == 0 and checks[name]["max_score"] == 2
+    assert entry["score"] == 0 and entry["max_score"] == 10 and entry["passed"] is False
     for c in entry["checks"]:
-        assert set(c) >= {"name", "score", "max_score", "passed", "feedback"}
+        assert set(c) >= {"name", "score", "max_score", "passed", "gated", "feedback"}
 
     result = SubmissionResult("s", [grade_variants(SEEDS[0])[variant.id]], SEEDS[0], "cpu")
     shown = text_report.render(result)
-    assert "4/10" in shown
-    assert "partial credit: type 2, side_effects 2" in shown
+    assert "0/10" in shown
+    assert "type, side_effects: passed, but these points count only once the values" in shown
+    assert "partial credit" not in shown
     assert "[values]" in shown and "f(x), not its derivative" in shown

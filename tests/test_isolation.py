@@ -79,3 +79,51 @@ def test_overall_budget_starts_afresh_with_each_grade_call() -> None:
             (result,) = grade([sub], exercises, Settings(seed=3, limits=limits), sandbox=box)
             assert result.score == 10.0, result.exercises[0].feedback
             time.sleep(1.6)  # longer than the whole budget
+
+
+def test_only_the_learners_code_counts_against_the_time_limit(submission) -> None:
+    """A source that names torch.func makes its worker import torch._dynamo (about a
+    second) before the learner's code runs. That is the grader's time: with a limit
+    shorter than the import, the exercise still earns full marks."""
+    folder = submission(
+        {
+            "ex01_scalar_grad.py": """
+                import torch
+                def scalar_grad(f, x):
+                    return torch.func.grad(f)(x).detach()
+            """,
+        }
+    )
+    started = time.monotonic()
+    report = grade_json(str(folder), "--only", "scalar_grad", "--timeout", "0.9", "--seed", "2")
+    took = time.monotonic() - started
+    (ex,) = report["exercises"]
+    assert ex["score"] == 10.0, ex["feedback"]
+    assert took > 0.9  # the import did take longer than the limit
+
+
+def test_a_slow_start_is_never_the_learners_timeout() -> None:
+    """When the worker cannot even get ready (here: a start-up limit too short for
+    any worker), the exercise is reported as the grader's trouble, not as a
+    timeout of the learner's code."""
+    from conftest import SOLUTIONS
+
+    from grader import registry
+    from grader.grading import Settings, grade
+    from grader.runner import execute
+    from grader.submission import load_folder
+
+    exercises = registry.select(("scalar_grad",))
+    limits = execute.Limits(timeout=5.0)
+    saved = execute.START_SECONDS
+    execute.START_SECONDS = 0.0  # max(0, 4 * 0.001): no worker is ready that fast
+    try:
+        with execute.Sandbox(execute.Limits(timeout=0.001)) as box:
+            sub = load_folder(SOLUTIONS, exercises)
+            (result,) = grade([sub], exercises, Settings(seed=3, limits=limits), sandbox=box)
+    finally:
+        execute.START_SECONDS = saved
+    (ex,) = result.exercises
+    assert ex.status == "sandbox_error"
+    assert ex.score == 0.0
+    assert "not a mistake in your code" in ex.feedback.render()

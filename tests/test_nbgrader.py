@@ -213,9 +213,8 @@ def test_the_in_kernel_check_writes_nothing_to_stderr_and_gives_partial_credit(
     def accumulated_grad(f, x, times):  # type: ignore[no-untyped-def]
         warnings.warn("a warning from the learner's code", stacklevel=1)
         print("the learner printed this to stderr", file=sys.stderr)
-        x.grad = None  # drops the gradient x already held: partly wrong
-        for _ in range(times):
-            f(x).sum().backward()
+        for _ in range(times):  # right values, but x.grad keeps a graph: a side-effect slip
+            f(x).sum().backward(create_graph=True)
         return x.grad
 
     score = check("accumulated_grad", accumulated_grad, lang="en")

@@ -318,9 +318,10 @@ class _Frames:
 
 def _observation(entry: dict[str, Any], tensors: dict[str, Tensor]) -> Observation:
     status = entry.get("status")
+    facts = entry.get("facts")
     return Observation(
         status=status if status in ("ok", "raised") else "raised",
-        facts=dict(entry.get("facts") or {}),
+        facts=dict(facts) if isinstance(facts, dict) else {},  # a forged answer may hold anything
         tensors=tensors,
         error=entry.get("error") if isinstance(entry.get("error"), dict) else None,
     )

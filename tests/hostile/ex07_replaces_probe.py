@@ -33,8 +33,9 @@ def gradient_descent(f, params, lr, steps):
     params = [p.detach().clone().requires_grad_(True) for p in params]
     for _ in range(steps):
         loss = f(*params).mean()
-        grads = torch.autograd.grad(loss, params)
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
         params = [
-            (p - lr * g).detach().requires_grad_(True) for p, g in zip(params, grads, strict=True)
+            p if g is None else (p - lr * g).detach().requires_grad_(True)
+            for p, g in zip(params, grads, strict=True)
         ]
     return params

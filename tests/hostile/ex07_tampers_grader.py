@@ -46,5 +46,6 @@ def gradient_descent(f, params, lr, steps):
         f(*params).mean().backward()
         with torch.no_grad():
             for p in params:
-                p -= lr * p.grad
+                if p.grad is not None:
+                    p -= lr * p.grad
     return params

@@ -17,6 +17,7 @@ class Exercise:
     file: str  # the file in exercises/, solutions/ and grader/checks/
     title: str
     points: float
+    unit: int = 1  # exercises come in units: 1 the tutorial's eight, 2 what comes next
 
     @property
     def stem(self) -> str:

@@ -81,7 +81,6 @@ def worker_main(
     torch.set_num_threads(1)
     # Import now what sending an answer needs, while files can still be opened.
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
-    block_audit_hooks()
     run_exercises(
         doc,
         tensors,
@@ -142,6 +141,7 @@ def run_exercises(
     cases = [unpack(_prefixed(tensors, f"{e}/"), job["cases"]) for e, job in enumerate(jobs)]
     if _start_devices([c for found in cases for c in found]) or world is None:
         world = Snapshot()  # CUDA's start-up changes torch's state: take it as it is now
+    block_audit_hooks(world)  # before any learner code, over the final snapshot
     if data_mb:  # what this process holds now (CUDA included), plus the learner's share
         _limit(resource.RLIMIT_DATA, _status_kb("VmData") * 1024 + (int(data_mb) << 20))
     if cpu_seconds:  # CPU time from here on: starting up (CUDA included) is not the learner's

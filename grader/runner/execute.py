@@ -254,6 +254,7 @@ class _Collector:
         self.outcomes: list[Outcome] = []
         self._open: int | None = None  # the exercise begun and not yet closed
         self._begun_at = 0.0
+        self._events: list[dict[str, str]] = []  # what the open exercise's code did
         self._on_timeout: dict[str, Any] = {}
 
     def collect(self) -> None:
@@ -287,7 +288,10 @@ class _Collector:
                 return
             for kind, value in self.frames.feed(chunk):
                 now = time.monotonic()
-                if kind == "begin":
+                if kind == "event":
+                    if self._open is not None and len(self._events) < MAX_EVENTS:
+                        self._events.append(value)
+                elif kind == "begin":
                     job = self.jobs[value]
                     limit, self._on_timeout = self.box._limit_for(job)
                     self._open, self._begun_at = value, now
@@ -306,7 +310,7 @@ class _Collector:
     def _close(self, outcome: Outcome, now: float) -> None:
         assert self._open is not None
         outcome.seconds = now - self._begun_at
-        outcome.events = self.frames.take_events()
+        outcome.events, self._events = self._events, []
         self.box._spend(self.jobs[self._open], outcome.seconds)
         self.outcomes.append(outcome)
         self._open = None
@@ -323,8 +327,8 @@ class _Frames:
     frame per case in order and a closing frame; then ``done`` (or ``stop``).
     ``event`` frames may come at any time. Anything else is ``bad_output``.
 
-    ``feed`` returns what happened: ("begin", index), ("closed", Outcome),
-    ("bad", Outcome), ("done", None) or ("stop", None)."""
+    ``feed`` returns what happened, in order: ("begin", index), ("event", dict),
+    ("closed", Outcome), ("bad", Outcome), ("done", None) or ("stop", None)."""
 
     def __init__(self, cases: list[int]) -> None:
         self.ready = False
@@ -333,11 +337,6 @@ class _Frames:
         self._received = 0
         self._current = -1
         self._observations: list[Observation] = []
-        self._events: list[dict[str, str]] = []
-
-    def take_events(self) -> list[dict[str, str]]:
-        events, self._events = self._events, []
-        return events
 
     def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
         self._buf += chunk
@@ -372,9 +371,7 @@ class _Frames:
             self.ready = True
             return "", None
         if "event" in doc:
-            if len(self._events) < MAX_EVENTS:
-                self._events.append({"event": str(doc["event"]), "name": str(doc.get("name", ""))})
-            return "", None
+            return "event", {"event": str(doc["event"]), "name": str(doc.get("name", ""))}
         if "begin" in doc:
             if doc["begin"] != self._current + 1 or doc["begin"] >= len(self._cases):
                 return "bad", Outcome("bad_output", {"why": "exercises out of order"})

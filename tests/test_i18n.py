@@ -132,3 +132,32 @@ def test_chinese_sentences_follow_each_other_without_a_space() -> None:
     said = message("diag.sign").plus(message("diag.not_finite"))
     assert said.render("zh") == text("diag.sign", "zh") + text("diag.not_finite", "zh")
     assert said.render("en") == text("diag.sign", "en") + " " + text("diag.not_finite", "en")
+
+
+RAISES_ON_LINE_2 = """\
+def detach_alias(x):
+    raise ValueError("no alias today")
+"""
+
+SYNTAX_ERROR_ON_LINE_2 = """\
+def scalar_grad(f, x):
+    return (x
+"""
+
+
+def test_where_the_learners_code_raised_is_said_in_each_language(submission) -> None:
+    """The "(line N: code)" of an exception is a catalogue fragment, rendered late
+    in the reader's language with the sentence that quotes it."""
+    folder = submission(
+        {"ex08_detach.py": RAISES_ON_LINE_2, "ex01_scalar_grad.py": SYNTAX_ERROR_ON_LINE_2}
+    )
+    args = (str(folder), "--only", "detach_alias", "--only", "scalar_grad", "--seed", "5")
+    zh = _grade(*args, "--lang", "zh", env_lang="en_US.UTF-8")
+    assert zh.returncode == 0, zh.stderr
+    assert '（第 2 行：raise ValueError("no alias today")）' in zh.stdout, zh.stdout
+    assert "（第 2 行：return (x）" in zh.stdout, zh.stdout
+    assert "(line " not in zh.stdout
+    en = _grade(*args, "--lang", "en", env_lang="zh_CN.UTF-8")
+    assert '(line 2: raise ValueError("no alias today"))' in en.stdout, en.stdout
+    assert "(line 2: return (x)" in en.stdout, en.stdout
+    assert not HAN.search(en.stdout)

@@ -2,8 +2,9 @@
 
 Checks and commands never build sentences themselves: they name a message key
 and its parameters (a ``Feedback``), and reports render it in the chosen
-language. ``tests/test_messages.py`` checks that every key exists in every
-catalogue with the same placeholders.
+language. A parameter may itself be a ``Feedback`` (a fragment such as "line 3:
+code"), rendered with its sentence in the same language. ``tests/test_messages.py``
+checks that every key exists in every catalogue with the same placeholders.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ class Feedback:
     """A message key with its parameters, rendered late in the reader's language."""
 
     key: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str | Feedback] = field(default_factory=dict)
     then: tuple[Feedback, ...] = ()  # sentences that follow (a diagnosis, a hint)
 
     def render(self, lang: str = "en") -> str:
         catalogue = CATALOGUES.get(lang, en.MESSAGES)
         template = catalogue.get(self.key) or en.MESSAGES[self.key]
-        text = template.format(**self.params)
+        text = template.format(**{k: _rendered(v, lang) for k, v in self.params.items()})
         for extra in self.then:
             text += SENTENCE_GAP.get(lang, " ") + extra.render(lang)
         return text
@@ -39,11 +40,23 @@ class Feedback:
         return Feedback(self.key, self.params, self.then + extra)
 
 
+def _rendered(value: str | Feedback, lang: str) -> str:
+    return value.render(lang) if isinstance(value, Feedback) else value
+
+
 def message(key: str, **params: object) -> Feedback:
     """A sentence to render later. Parameters may quote a learner (an exception
     message, a type name, a file name): they are cleaned and their control
-    characters escaped here, so no rendering of the sentence can be driven by them."""
-    return Feedback(key, {k: escape_controls(clean(str(v))) for k, v in params.items()})
+    characters escaped here, so no rendering of the sentence can be driven by them.
+    A parameter that is a ``Feedback`` stays one (its own parameters were cleaned
+    when it was made), so it is rendered in the reader's language too."""
+    return Feedback(
+        key,
+        {
+            k: v if isinstance(v, Feedback) else escape_controls(clean(str(v)))
+            for k, v in params.items()
+        },
+    )
 
 
 def text(key: str, lang: str = "en", **params: object) -> str:

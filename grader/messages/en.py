@@ -17,6 +17,7 @@ MESSAGES: dict[str, str] = {
     "raised.not_implemented": "Not done yet: {name} in {file} still raises NotImplementedError. Replace that line with your code.",
     "raised.system_exit": "{name} called sys.exit({code}) instead of returning a result.",
     "raised.exception": "{name} raised {error}.",
+    "raised.at_line": "{error} (line {line}: {code})",
     "internal.check_error": "The grader itself failed while running check '{check}'. This is not your fault; please report it.",
     "internal.no_verdict": "The grader produced no verdict for this exercise. This is not your fault; please report it.",
     # Notebooks and nbgrader (grader/classroom/)

@@ -17,6 +17,7 @@ MESSAGES: dict[str, str] = {
     "raised.not_implemented": "还没完成：{file} 里的 {name} 仍然抛出 NotImplementedError。把这一行换成你的代码。",
     "raised.system_exit": "{name} 调用了 sys.exit({code})，而不是返回结果。",
     "raised.exception": "{name} 抛出了异常 {error}。",
+    "raised.at_line": "{error}（第 {line} 行：{code}）",
     "internal.check_error": "评分器自己在运行检查项“{check}”时出错了。这不是你的问题，请报告给我们。",
     "internal.no_verdict": "评分器没有给这道练习做出判定。这不是你的问题，请报告给我们。",
     # Notebooks and nbgrader (grader/classroom/)

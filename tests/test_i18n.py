@@ -4,13 +4,16 @@ language follows --lang, then LC_ALL / LC_MESSAGES / LANG, else English."""
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import re
 import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import click
 import pytest
-from conftest import EXERCISES, grade_command
+from conftest import EXERCISES, grade_command, grade_folder, make_submission
 
 from grader import registry
 from grader.cli.main import main
@@ -161,3 +164,110 @@ def test_where_the_learners_code_raised_is_said_in_each_language(submission) -> 
     assert '(line 2: raise ValueError("no alias today"))' in en.stdout, en.stdout
     assert "(line 2: return (x)" in en.stdout, en.stdout
     assert not HAN.search(en.stdout)
+
+
+# --- check names -------------------------------------------------------------
+
+CHECKS = ("values", "type", "side_effects")
+CHECK_WORD = re.compile(r"\b(values|side_effects)\b|\[type\]|\btype\b[,:]")
+
+COPIES_INSTEAD_OF_ALIAS = """\
+def detach_alias(x):
+    return x.detach().clone()
+"""
+
+
+def test_every_check_is_named_in_every_language() -> None:
+    names = set()
+    for ex in registry.EXERCISES:
+        module = __import__(ex.check_module, fromlist=["_"])
+        names |= {n.removeprefix("test_") for n in vars(module) if n.startswith("test_")}
+    assert names >= set(CHECKS)
+    for name in names:
+        assert text(f"check.{name}", "en") == name, f"check.{name} is missing from en.py"
+        assert HAN.search(text(f"check.{name}", "zh")), f"check.{name} is missing from zh.py"
+
+
+def _two_failing(tmp: Path) -> Path:
+    return make_submission(
+        tmp,
+        {"ex05_accumulate.py": FAILING_ACCUMULATE, "ex08_detach.py": COPIES_INSTEAD_OF_ALIAS},
+    )
+
+
+TWO = ("--only", "accumulated_grad", "--only", "detach_alias", "--seed", "5")
+
+
+def test_check_names_in_the_text_report_follow_the_language(tmp_path: Path) -> None:
+    folder = str(_two_failing(tmp_path))
+    gated = _grade(folder, *TWO, "--lang", "zh", env_lang="en_US.UTF-8")
+    assert gated.returncode == 0, gated.stderr
+    assert "    [数值] " in gated.stdout
+    assert "    类型、副作用：已通过" in gated.stdout
+    partial = _grade(folder, *TWO, "--partial-credit", "checks", env_lang="zh_CN.UTF-8")
+    assert "    部分得分：类型 2、副作用 2" in partial.stdout, partial.stdout
+    for report in (gated.stdout, partial.stdout):
+        assert not CHECK_WORD.search(report), report
+    english = _grade(folder, *TWO, "--partial-credit", "checks", env_lang="en_US.UTF-8")
+    assert "    [values] " in english.stdout
+    assert "    partial credit: type 2, side_effects 2" in english.stdout
+
+
+def test_check_names_stay_identifiers_in_json_and_junit_but_not_gradescope(
+    tmp_path: Path,
+) -> None:
+    folder = str(_two_failing(tmp_path))
+    doc = json.loads(_grade(folder, *TWO, "--format", "json", env_lang="zh_CN.UTF-8").stdout)
+    for exercise in doc["exercises"]:
+        assert [c["name"] for c in exercise["checks"]] == list(CHECKS)
+        assert HAN.search(exercise["feedback"])
+    junit = _grade(folder, *TWO, "--format", "junit", env_lang="zh_CN.UTF-8").stdout
+    cases = ET.fromstring(junit.split("\n", 1)[1]).iter("testcase")
+    assert [c.get("name") for c in cases] == list(CHECKS) * 2
+    assert "类型、副作用：已通过" not in junit  # one note per check
+    assert "<system-out>类型：已通过" in junit
+    scope = _grade(folder, *TWO, "--format", "gradescope", env_lang="zh_CN.UTF-8").stdout
+    tests = json.loads(scope)["tests"]
+    assert tests[0]["name"] == "accumulated_grad: " + text("title.accumulated_grad", "zh")
+    assert tests[0]["output"].startswith("✗ 数值: 0/6\n")
+    assert "✓ 副作用: 0/2\n  副作用：已通过" in tests[0]["output"]
+    assert not any(CHECK_WORD.search(t["output"]) for t in tests)
+
+
+def test_check_names_on_the_watch_screen_follow_the_language(tmp_path: Path) -> None:
+    from grader.report.study import render_watch
+    from grader.study.progress import Status, state_of
+
+    result = grade_folder(_two_failing(tmp_path), seed=5, only=("accumulated_grad",))
+    (ex,) = result.exercises
+    status = Status(registry.BY_NAME[ex.name], state_of(ex), ex.score, ex)
+    zh = render_watch([status], "zh", False, manual=False, path="ex")
+    assert "    [数值] " in zh and "    类型、副作用：已通过" in zh
+    assert not CHECK_WORD.search(zh)
+    en = render_watch([status], "en", False, manual=False, path="ex")
+    assert "    [values] " in en and "    type, side_effects: passed" in en
+
+
+def test_check_names_in_the_notebook_kernel_follow_the_language(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from grader.classroom.kernel import check
+
+    def accumulated_grad(f, x, times):  # type: ignore[no-untyped-def]
+        for _ in range(times):  # right values, but x.grad keeps a graph
+            f(x).sum().backward(create_graph=True)
+        return x.grad
+
+    check("accumulated_grad", accumulated_grad, lang="zh")
+    said = capsys.readouterr().out
+    assert "    部分得分：数值 6、类型 2" in said, said
+    assert "    [副作用] " in said
+    assert not CHECK_WORD.search(said)
+
+
+def test_the_continuation_lines_of_feedback_line_up_under_a_chinese_check_name() -> None:
+    from grader.report.text import block
+
+    said = block("    [数值] ", "第一行\n第二行")
+    first, second = said.splitlines()
+    assert second == " " * 11 + "第二行"  # "    [数值] " takes 11 columns

@@ -18,6 +18,7 @@ from grader.text_safety import clean, escape_controls
 CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "zh": zh.MESSAGES}
 LANGUAGES = tuple(CATALOGUES)
 SENTENCE_GAP = {"zh": ""}  # Chinese runs sentences on without a space; others use " "
+LIST_SEPARATOR = {"zh": "、"}  # Chinese lists names with the enumeration comma; others ", "
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Feedback:
     def render(self, lang: str = "en") -> str:
         catalogue = CATALOGUES.get(lang, en.MESSAGES)
         template = catalogue.get(self.key) or en.MESSAGES[self.key]
-        text = template.format(**{k: _rendered(v, lang) for k, v in self.params.items()})
+        text = template.format(**{k: rendered(v, lang) for k, v in self.params.items()})
         for extra in self.then:
             text += SENTENCE_GAP.get(lang, " ") + extra.render(lang)
         return text
@@ -40,7 +41,8 @@ class Feedback:
         return Feedback(self.key, self.params, self.then + extra)
 
 
-def _rendered(value: str | Feedback, lang: str) -> str:
+def rendered(value: str | Feedback, lang: str) -> str:
+    """A parameter as the reader sees it: a fragment of the catalogue in ``lang``."""
     return value.render(lang) if isinstance(value, Feedback) else value
 
 
@@ -57,6 +59,19 @@ def message(key: str, **params: object) -> Feedback:
             for k, v in params.items()
         },
     )
+
+
+def listing(items: list[str], lang: str) -> str:
+    """Names one after another, the way ``lang`` lists them (``a, b``; ``甲、乙``)."""
+    return LIST_SEPARATOR.get(lang, ", ").join(items)
+
+
+def check_name(name: str) -> str | Feedback:
+    """A check's name as learners read it: the catalogue's ``check.NAME`` (``values``
+    reads 数值 in Chinese). A check the catalogue does not name keeps its
+    identifier, which is also what the JSON ``name`` field and JUnit always show."""
+    key = f"check.{name}"
+    return Feedback(key) if key in en.MESSAGES else name
 
 
 def text(key: str, lang: str = "en", **params: object) -> str:

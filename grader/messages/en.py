@@ -94,6 +94,10 @@ MESSAGES: dict[str, str] = {
     "diag.multiplied_stale": "The gradient x already held was multiplied too: it looks like backward() ran once and .grad was then scaled by times. Run backward() times times, so only the new gradients add up.",
     "diag.backward_once": "Only one gradient was added to .grad: backward() ran once, or .grad was cleared between the backward() calls. Run backward() times times and let the gradients add up.",
     # Reports
+    # The checks of every exercise, as reports name them (JSON and JUnit keep the identifiers)
+    "check.values": "values",
+    "check.type": "type",
+    "check.side_effects": "side_effects",
     "report.gated": "{checks}: passed, but these points count only once the values are right.",
     "report.partial": "partial credit: {checks}",
     "report.total": "Total: {score}/{max_score}  ({seconds} s)",

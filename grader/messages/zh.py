@@ -94,6 +94,10 @@ MESSAGES: dict[str, str] = {
     "diag.multiplied_stale": "x 原来就有的梯度也被乘上了倍数：看起来你只调用了一次 backward()，然后把 .grad 乘以 times。请调用 backward() times 次，这样只有新的梯度会累加。",
     "diag.backward_once": ".grad 里只加上了一份梯度：要么 backward() 只调用了一次，要么在两次 backward() 之间把 .grad 清空了。请调用 backward() times 次，让梯度累加起来。",
     # 报告
+    # 每道练习的检查项，报告里显示的名称（JSON 和 JUnit 保留英文标识符）
+    "check.values": "数值",
+    "check.type": "类型",
+    "check.side_effects": "副作用",
     "report.gated": "{checks}：已通过，但要等数值正确后这些分数才计入。",
     "report.partial": "部分得分：{checks}",
     "report.total": "总分：{score}/{max_score}（{seconds} 秒）",

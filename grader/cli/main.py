@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from grader import registry
 from grader.cli.click_words import LocalizedContext, error_line
@@ -200,6 +201,10 @@ def check_command(
     """Grade the exercise files in PATH (default: exercises/)."""
     from grader.cli.grading import grade_path
 
+    lang = resolve_lang(lang)
+    source = click.get_current_context().get_parameter_source("path")
+    if source is ParameterSource.DEFAULT and not path.exists():  # plain `grade`, elsewhere
+        raise click.UsageError(text("cli.no_exercises", lang))
     grade_path(
         path=path,
         device=device,
@@ -210,7 +215,7 @@ def check_command(
         memory=memory,
         total_timeout=total_timeout,
         credit=credit,
-        lang=resolve_lang(lang),
+        lang=lang,
         color=use_color(),
     )
     return FAST_EXIT

@@ -216,6 +216,7 @@ Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
     "cli.aborted": "Aborted!",
     "cli.confirm": "{question} [y/N]: ",
     "cli.confirm_again": "Error: invalid input",
+    "cli.no_exercises": "There is no exercises/ folder here: start with grade init, which writes the exercises into one (or name the folder to grade: grade PATH)",
     # click's own words, exactly as click 8 writes them in English, which is how they
     # are recognised (grader/cli/click_words.py): {value!r} marks a quoted value.
     "click.usage": "Usage:",

@@ -215,6 +215,7 @@ MESSAGES: dict[str, str] = {
     "cli.aborted": "已取消。",
     "cli.confirm": "{question}[y 是 / N 否]：",
     "cli.confirm_again": "请回答 y（是）或 n（否）。",
+    "cli.no_exercises": "这里没有 exercises/ 文件夹：先运行 grade init，它会在这里写一份练习（或者指定要评分的文件夹：grade PATH）",
     # click 自己的话：按 click 8 的英文原文识别后，换成下面的中文
     "click.usage": "用法：",
     "click.options": "选项",

@@ -449,3 +449,35 @@ def test_the_solution_prompt_asks_in_the_language_of_the_run() -> None:
         text("study.solution_confirm", "en", name="accumulated_grad") + " [y/N]: "
     )
     assert _grade("solution", "5", "--force", env_lang="C", stdin="").stderr == "Aborted!\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "lang"),
+    [
+        (["--lang", "zh"], {"LANG": "en_US.UTF-8"}, "zh"),
+        (["check", "--lang=zh"], {"LANG": "en_US.UTF-8"}, "zh"),
+        (["--lang", "zh", "hint", "1", "--lang", "en"], {}, "en"),  # the last one wins
+        (["check", "--lang", "fr"], {"LANG": "zh_CN.UTF-8"}, "zh"),  # click refuses fr
+        (["check", "--", "--lang", "zh"], {"LANG": "en_US.UTF-8"}, "en"),
+        (["check", "--lang"], {"LANG": "zh_CN.UTF-8"}, "zh"),
+        ([], {"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),
+    ],
+)
+def test_the_language_of_a_run(args: list[str], environ: dict[str, str], lang: str) -> None:
+    from grader.cli.language import invocation_language
+
+    assert invocation_language(args, environ) == lang
+
+
+def test_lang_before_the_command_reaches_the_command() -> None:
+    said = CliRunner().invoke(main, ["--lang", "zh", "hint", "1"], env=EN)
+    assert said.exit_code == 0, said.output
+    assert said.stdout.startswith(
+        text(
+            "study.hint_title",
+            "zh",
+            level=1,
+            count=len(HINTS["zh"]["scalar_grad"]),
+            name="scalar_grad",
+        )
+    )

@@ -96,3 +96,9 @@ def first_sentence(help_text: str, limit: int = 36) -> str:
     head = re.split(r"[。：；\n]", plain, maxsplit=1)[0]
     head = re.sub(r" +", " ", head).strip()
     return head if len(head) <= limit else head[: limit - 1] + "…"
+
+
+def resolve_lang(lang: str | None) -> str:
+    """A command's ``--lang``, else the language of the run (``grade --lang zh CMD``
+    or the environment's)."""
+    return lang or context_language(click.get_current_context(silent=True))

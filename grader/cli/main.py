@@ -18,20 +18,22 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from grader import registry
 from grader.cli.click_words import LocalizedContext, error_line
 from grader.cli.language import (
     LANG_KEY,
     context_language,
     invocation_language,
     localize_help,
+    resolve_lang,
     walk_commands,
 )
 from grader.cli.options import (
     credit_option,
     device_option,
     device_timeout_option,
+    lang_option,
     memory_option,
+    use_color,
 )
 from grader.messages import LANGUAGES, text
 from grader.report import FORMATS
@@ -141,25 +143,6 @@ def main() -> None:
     """
 
 
-def lang_option(fn):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--lang",
-        type=click.Choice(LANGUAGES),
-        default=None,
-        help="Language of feedback (default: from LANG/LC_ALL, else en).",
-    )(fn)
-
-
-def resolve_lang(lang: str | None) -> str:
-    """A command's ``--lang``, else the language of the run (``grade --lang zh CMD``
-    or the environment's)."""
-    return lang or context_language(click.get_current_context(silent=True))
-
-
-def use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
 @main.command("check")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("exercises"))
 @device_option
@@ -219,14 +202,6 @@ def check_command(
         color=use_color(),
     )
     return FAST_EXIT
-
-
-def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
-    try:
-        return registry.select(only)
-    except KeyError as exc:
-        known = ", ".join(ex.name for ex in registry.EXERCISES)
-        raise click.UsageError(f"unknown exercise {exc.args[0]} (known: {known})") from None
 
 
 def _register_subcommands() -> None:

@@ -57,7 +57,8 @@ _folder_argument = click.argument(
 
 
 def _settings(lang: str | None) -> tuple[str, bool]:
-    from grader.cli.main import resolve_lang, use_color
+    from grader.cli.language import resolve_lang
+    from grader.cli.options import use_color
 
     return resolve_lang(lang), use_color()
 

@@ -78,14 +78,37 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> N
         assert proc.stderr.startswith("Error: ") and "--help" in proc.stderr
 
 
-def test_cuda_without_cuda_is_a_usage_error() -> None:
+def test_cuda_without_cuda_is_a_usage_error(tmp_path: Path) -> None:
+    """grade, grade batch and grade nbgrader autograde all take --device."""
     import torch
 
     if torch.cuda.is_available():
         return  # covered by scripts/gpu-check.sh on a GPU machine
-    proc = run_grade(str(SOLUTIONS), "--device", "cuda")
-    assert proc.returncode == 2
-    assert "CUDA" in proc.stderr and "Traceback" not in proc.stderr
+    klass = tmp_path / "class"
+    shutil.copytree(SOLUTIONS, klass / "ada")
+    (tmp_path / "course").mkdir()
+    for args in (
+        (str(SOLUTIONS), "--device", "cuda"),
+        ("batch", str(klass), "--out", str(tmp_path / "out"), "--device", "cuda"),
+        ("nbgrader", "autograde", str(tmp_path / "course"), "--device", "cuda"),
+    ):
+        proc = run_grade(*args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "CUDA" in proc.stderr and "Traceback" not in proc.stderr, args
+        assert len(proc.stderr.strip().splitlines()) == 1, args
+    assert not (tmp_path / "out").exists()  # nothing written before the usage error
+
+
+def test_batch_and_autograde_accept_device_auto_and_cpu(tmp_path: Path) -> None:
+    klass = tmp_path / "class"
+    shutil.copytree(SOLUTIONS, klass / "ada")
+    for device in ("cpu", "auto"):
+        out = tmp_path / f"out-{device}"
+        proc = run_grade("batch", str(klass), "--out", str(out), "--device", device, "--seed", "2")
+        assert proc.returncode == 0, proc.stderr
+        (row,) = (out / "grades.csv").read_text().splitlines()[1:]
+        student, total, max_total = row.split(",")[:3]
+        assert student == "ada" and total == max_total and float(total) > 0
 
 
 def test_cli_runner_json_is_the_only_stdout() -> None:

@@ -100,6 +100,9 @@ class Isolation:
     processes: bool = False
     ipc: bool = False
     why: dict[str, str] = field(default_factory=dict)  # protection -> why it is missing
+    # import folders (a virtual environment or a checkout below /tmp) that the
+    # private temporary folders would hide: every worker binds them back, read-only
+    import_folders: list[str] = field(default_factory=list)
 
     def holds(self) -> list[str]:
         return [p for p in PROTECTIONS if self._has(p)]
@@ -128,6 +131,7 @@ class Isolation:
             "user_namespace": self.user_namespace,
             **{p: bool(getattr(self, p)) for p in NAMESPACED},
             "why": dict(self.why),
+            "import_folders": list(self.import_folders),
         }
 
     @classmethod
@@ -137,6 +141,7 @@ class Isolation:
             user_namespace=bool(doc.get("user_namespace")),
             **{p: bool(doc.get(p)) for p in NAMESPACED},
             why={str(k): str(v) for k, v in dict(doc.get("why") or {}).items()},
+            import_folders=[str(p) for p in doc.get("import_folders") or []],
         )
 
     def lack(self, protection: str, why: str) -> None:
@@ -556,10 +561,10 @@ def isolate_worker(
 ) -> None:
     """Mount and IPC namespaces of the calling worker (still privileged: root, or an
     ordinary user in its user namespace), as ``iso`` announced; raises OSError on
-    any failure. ``readable``: a folder (the submission's) kept visible read-only
-    if a private temporary folder would hide it. ``before_hiding`` runs once every
-    mount is read-only and before the temporary folders are covered (to open
-    import folders that would otherwise vanish)."""
+    any failure. ``readable``: a folder (the submission's) that stays visible,
+    read-only, where a private temporary folder would hide it; so do the hidden
+    import folders ``iso`` names. ``before_hiding`` runs once every mount is
+    read-only, before anything is hidden."""
     flags = (CLONE_NEWNS if iso.filesystem else 0) | (CLONE_NEWIPC if iso.ipc else 0)
     if flags:
         unshare(flags)
@@ -567,23 +572,55 @@ def isolate_worker(
         if before_hiding:
             before_hiding()
         return
-    keep = _open_path(scratch)
-    shown = _open_path(readable) if readable and _hidden(readable) else -1
+    shown = sorted(
+        {
+            os.path.normpath(os.path.abspath(p))
+            for p in [readable, *iso.import_folders]
+            if p and _hidden(p) and os.path.isdir(p)
+        }
+    )
+    fds: dict[str, int] = {}
     try:
+        fds[scratch] = _open_path(scratch)
+        for folder in shown:
+            fds[folder] = _open_path(folder)
         readonly_everything()
         if before_hiding:
             before_hiding()
         if iso.processes:
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
         private_temporary_folders()
-        _bind(keep, scratch, writable=True)
-        if shown >= 0:
-            _bind(shown, readable, writable=False)
+        for folder in shown:  # outer folders first
+            _bind(fds[folder], folder, writable=False)
+        _bind(fds[scratch], scratch, writable=True)
     finally:
-        for fd in (keep, shown):
-            if fd >= 0:
-                os.close(fd)
+        for fd in fds.values():
+            os.close(fd)
     os.chdir(scratch)
+
+
+def hidden_import_folders(modules: dict[str, Any], path: list[str]) -> list[str]:
+    """Import folders that a private temporary folder would hide (a virtual
+    environment or an editable checkout below /tmp), outermost only. Found once,
+    in the zygote; binding them back at the same path keeps every module's path
+    valid, so lazy imports and libraries found relative to them still work."""
+    folders = [p for p in path if isinstance(p, str)]
+    for module in list(modules.values()):
+        found = getattr(module, "__path__", None)
+        if type(found) is list:
+            folders.extend(p for p in found if isinstance(p, str))
+    hidden = sorted(
+        {
+            os.path.normpath(os.path.abspath(p))
+            for p in folders
+            if p and not p.startswith("/proc/") and _hidden(p) and os.path.isdir(p)
+        }
+    )
+    outermost: list[str] = []
+    for folder in hidden:
+        if not any(folder.startswith(outer + "/") for outer in outermost):
+            outermost.append(folder)
+    return outermost
 
 
 def _open_path(path: str) -> int:
@@ -667,7 +704,7 @@ def private_temporary_folders() -> None:
 def _bind(fd: int, path: str, *, writable: bool) -> None:
     """Bind the folder open as ``fd`` at ``path``, creating the mount point (and its
     parents, not writable) inside a private temporary folder if needed."""
-    if not os.path.isdir(path):
+    if not os.path.isdir(path):  # hidden: make the mount point in the private folder
         missing = []
         folder = os.path.dirname(path)
         while not os.path.isdir(folder):

@@ -260,7 +260,7 @@ def _confine(settings: dict, beside: str = "") -> None:
             isolation,
             scratch=scratch,
             readable=beside,
-            before_hiding=_keep_imports_reachable if switch or isolation.filesystem else None,
+            before_hiding=_keep_imports_reachable if switch else None,
         )
     except OSError:
         _exit(SETUP_FAILED)  # never run learner code with less than was announced

@@ -22,12 +22,18 @@ import os
 import select
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader.runner.namespaces import Isolation, PidNamespaces, isolate_zygote
+from grader.runner.namespaces import (
+    Isolation,
+    PidNamespaces,
+    hidden_import_folders,
+    isolate_zygote,
+)
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
@@ -85,6 +91,7 @@ class WorkerHandle:
 
 
 WorkerMain = Callable[[int, int, dict], None]
+_OPEN: set[socket.socket] = set()  # the grader's ends of zygotes still running
 
 
 class Zygote:
@@ -101,18 +108,23 @@ class Zygote:
             code = 1
             try:
                 parent_sock.close()
+                for other in list(_OPEN):  # else another zygote never sees its end
+                    other.close()
                 isolation = isolate_zygote(close_in_waiter=[child_sock.fileno()])
                 child_sock.send(json.dumps({"isolation": isolation.as_dict()}).encode())
                 # Workers' garbage collections must not touch (and so copy) the
                 # zygote's objects: freezing them keeps those pages shared.
                 if prepare is not None:
                     worker_main = prepare()
+                if isolation.filesystem:
+                    isolation.import_folders = hidden_import_folders(sys.modules, sys.path)
                 gc.freeze()
                 _serve(child_sock, worker_main, isolation)
                 code = 0
             finally:
                 os._exit(code)
         child_sock.close()
+        _OPEN.add(parent_sock)
         self.pid = pid
         self._sock = parent_sock
         self._lock = threading.Lock()
@@ -154,6 +166,7 @@ class Zygote:
 
     def close(self) -> None:
         """Stop the zygote; it kills every process still below it before exiting."""
+        _OPEN.discard(self._sock)
         try:
             self._sock.close()
         except OSError:

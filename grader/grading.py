@@ -90,6 +90,7 @@ def grade(
                 done += 1
                 if on_progress:
                     on_progress(done, len(jobs))
+        isolation = box.isolation().report()
     finally:
         if own:
             box.close()
@@ -109,6 +110,7 @@ def grade(
             seed,
             settings.device,
             elapsed,
+            sandbox=isolation,
         )
         for sub in submissions
     ]

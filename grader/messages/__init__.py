@@ -16,6 +16,7 @@ from grader.messages import en, zh
 CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "zh": zh.MESSAGES}
 LANGUAGES = tuple(CATALOGUES)
 SENTENCE_GAP = {"zh": ""}  # Chinese runs sentences on without a space; others use " "
+LIST_SEPARATOR = {"zh": "、"}  # others use ", "
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ def message(key: str, **params: object) -> Feedback:
 def text(key: str, lang: str = "en", **params: object) -> str:
     """Render one message directly (for command-line text)."""
     return message(key, **params).render(lang)
+
+
+def join_list(items: list[str], lang: str = "en") -> str:
+    """Items of a list in a sentence: "a, b, c"; in Chinese "a、b、c"."""
+    return LIST_SEPARATOR.get(lang, ", ").join(items)
 
 
 def language_from_env(environ: dict[str, str] | None = None) -> str:

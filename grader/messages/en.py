@@ -92,6 +92,12 @@ MESSAGES: dict[str, str] = {
     "report.partial": "partial credit: {checks}",
     "report.total": "Total: {score}/{max_score}  ({seconds} s)",
     "report.seed": "Hidden inputs: seed {seed} on {device} (grade --seed {seed} repeats this run).",
+    "report.sandbox_missing": "Sandbox: graded without {missing} (grade doctor says why).",
+    "sandbox.network": "network isolation",
+    "sandbox.filesystem": "a read-only filesystem",
+    "sandbox.processes": "process isolation",
+    "sandbox.ipc": "IPC isolation",
+    "sandbox.uid": "a user id of its own",
     # Self-study commands (grade watch, hint, list, init, reset, solution)
     "title.scalar_grad": "Derivative of a scalar function",
     "title.vector_grad": "Gradient of a summed vector",

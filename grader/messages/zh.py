@@ -92,6 +92,12 @@ MESSAGES: dict[str, str] = {
     "report.partial": "部分得分：{checks}",
     "report.total": "总分：{score}/{max_score}（{seconds} 秒）",
     "report.seed": "隐藏输入：随机种子 {seed}，设备 {device}（用 grade --seed {seed} 可以重现这次运行）。",
+    "report.sandbox_missing": "沙箱：本次评分缺少{missing}（运行 grade doctor 查看原因）。",
+    "sandbox.network": "网络隔离",
+    "sandbox.filesystem": "只读文件系统",
+    "sandbox.processes": "进程隔离",
+    "sandbox.ipc": "进程间通信隔离",
+    "sandbox.uid": "独立的用户 ID",
     # 自学命令（grade watch、hint、list、init、reset、solution）
     "title.scalar_grad": "标量函数的导数",
     "title.vector_grad": "向量求和后的梯度",

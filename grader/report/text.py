@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from grader.messages import text
+from grader.messages import join_list, text
 from grader.results import ExerciseResult, SubmissionResult
 
 
@@ -45,4 +45,8 @@ def render(result: SubmissionResult, lang: str = "en", color: bool = False) -> s
     lines.append("")
     lines.append(click.style(total, bold=True) if color else total)
     lines.append(text("report.seed", lang, seed=result.seed, device=result.device))
+    missing = (result.sandbox or {}).get("missing") or []
+    if missing:
+        names = join_list([text(f"sandbox.{p}", lang) for p in missing], lang)
+        lines.append(text("report.sandbox_missing", lang, missing=names))
     return "\n".join(lines)

@@ -134,10 +134,11 @@ def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
 
 def _register_subcommands() -> None:
     """Commands live in modules named for their audience; each adds its own."""
-    from grader.cli import classroom, study
+    from grader.cli import classroom, doctor, study
 
     classroom.register(main)
-    study.register(main)
+    doctor.register(main)
+    study.register(main)  # last: puts every command's help into the reader's language
 
 
 _register_subcommands()

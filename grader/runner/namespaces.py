@@ -628,8 +628,10 @@ def _open_path(path: str) -> int:
 
 
 def _hidden(path: str) -> bool:
-    path = os.path.abspath(path)
-    return os.path.isabs(path) and any(path == h or path.startswith(h + "/") for h in HIDDEN)
+    """Whether ``path`` lies in a folder that the private temporary folders cover."""
+    roots = {*HIDDEN, *(os.path.realpath(h) for h in HIDDEN)}
+    forms = {os.path.abspath(path), os.path.realpath(path)}
+    return any(p == r or p.startswith(r + "/") for p in forms for r in roots)
 
 
 def readonly_everything(use_setattr: bool = True) -> None:
@@ -685,7 +687,11 @@ def _unescape(path: str) -> str:
 def private_temporary_folders() -> None:
     """One tmpfs of TEMP_MB, shown at /tmp, /var/tmp and /dev/shm (separate folders
     of it), so that together they cannot hold more."""
-    targets = [h for h in HIDDEN if os.path.isdir(h)]
+    targets: list[str] = []
+    for folder in HIDDEN:  # /var/tmp may be a link to /tmp: one mount for both
+        real = os.path.realpath(folder)
+        if os.path.isdir(real) and real not in targets:
+            targets.append(real)
     if not targets:
         return
     base = targets[0]

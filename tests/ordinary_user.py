@@ -169,9 +169,15 @@ def find_python(user: OrdinaryUser) -> str:
 
 def requirements(name: str, extra: list[str]) -> list[metadata.Distribution]:
     """``name``'s installed distribution requirements, transitively (no extras),
-    plus ``extra``; not ``name`` itself."""
+    plus ``extra``; not ``name`` itself. Where ``name`` is not installed (a
+    checkout on PYTHONPATH, as scripts/gpu-check.sh runs it), pyproject.toml's
+    dependencies."""
     found: dict[str, metadata.Distribution] = {}
-    todo = [name, *extra]
+    try:
+        metadata.distribution(name)
+        todo = [name, *extra]
+    except metadata.PackageNotFoundError:
+        todo = [*_declared_dependencies(), *extra]
     while todo:
         wanted = todo.pop()
         key = re.sub(r"[-_.]+", "-", wanted).lower()
@@ -188,6 +194,25 @@ def requirements(name: str, extra: list[str]) -> list[metadata.Distribution]:
                 todo.append(requirement.name)
     found.pop(re.sub(r"[-_.]+", "-", name).lower(), None)
     return list(found.values())
+
+
+def _declared_dependencies() -> list[str]:
+    text = (ROOT / "pyproject.toml").read_text()
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M)
+    return [Requirement(r).name for r in re.findall(r'"([^"]+)"', block.group(1) if block else "")]
+
+
+def base_folder() -> Path:
+    """A new folder for the environment, on the file system of this environment's
+    site-packages where possible (hard links cannot cross file systems)."""
+    import tempfile
+
+    purelib = sysconfig.get_paths()["purelib"]
+    device = os.stat(purelib).st_dev
+    for parent in (tempfile.gettempdir(), "/var/tmp", "/var/lib", "/srv", "/opt"):
+        if os.path.isdir(parent) and os.stat(parent).st_dev == device:
+            return Path(tempfile.mkdtemp(prefix="grader-nobody-", dir=parent))
+    return Path(tempfile.mkdtemp(prefix="grader-nobody-"))
 
 
 def _relative_site_packages() -> Path:

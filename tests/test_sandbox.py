@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SOLUTIONS, grade_command
-from ordinary_user import OrdinaryUser, build
+from ordinary_user import OrdinaryUser, base_folder, build
 
 import grader
 from grader import registry
@@ -184,7 +184,7 @@ def nobody() -> Iterator[OrdinaryUser]:
     """``nobody`` with a virtual environment of its own holding the installed grader."""
     if not ROOT:
         pytest.skip("switching to the user nobody needs root")
-    base = Path(tempfile.mkdtemp(prefix="grader-nobody-"))
+    base = base_folder()
     try:
         yield build(base)
     finally:

@@ -23,7 +23,9 @@ levels, so that what can be shared is made once:
 - **The worker** (``isolate_worker``, in ``worker._confine``). Its own mount and
   IPC namespaces: every mount read-only, a private tmpfs on /tmp, /var/tmp and
   /dev/shm, the scratch folder bound back writable (HOME points there), the
-  submission's folder read-only, and a /proc of its own PID namespace.
+  submission's folder and import folders below /tmp bound back read-only, and a
+  /proc of its own PID namespace. As an ordinary user it then gives up the
+  capabilities it holds in its user namespace.
 
 What could not be set up is left out and named: ``Isolation`` says which
 protections hold, for reports and ``grade doctor``. Workers never run with less

@@ -39,7 +39,7 @@ from ordinary_user import OrdinaryUser, base_folder, build
 import grader
 from grader import registry
 from grader.messages import join_list, text
-from grader.runner import namespaces
+from grader.runner import mounts, namespaces
 from grader.runner.namespaces import NAMESPACED, PROTECTIONS, Isolation, requested_skips
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -432,8 +432,8 @@ def test_every_mount_read_only_without_mount_setattr(tmp_path: Path) -> None:
             if not ROOT:
                 namespaces._enter_user_namespace()
             namespaces.unshare(namespaces.CLONE_NEWNS)
-            namespaces.mount(None, "/", None, namespaces.MS_REC | namespaces.MS_PRIVATE)
-            namespaces.readonly_everything(use_setattr=False)
+            mounts.mount(None, "/", None, mounts.MS_REC | mounts.MS_PRIVATE)
+            mounts.readonly_everything(use_setattr=False)
             try:
                 probe.write_text("changed")
                 said = "written"

@@ -28,7 +28,8 @@ from typing import Any
 
 from grader import registry
 from grader.runner.execute import Job, Limits, Outcome, Sandbox
-from grader.runner.namespaces import TEMP_MB, Isolation
+from grader.runner.mounts import TEMP_MB
+from grader.runner.namespaces import Isolation
 
 _IPC_CREAT = 0o1000
 _IPC_EXCL = 0o2000

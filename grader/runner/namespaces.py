@@ -20,12 +20,13 @@ levels, so that what can be shared is made once:
   the placeholder; when the worker ends, the zygote kills the placeholder and
   the kernel kills everything left in the namespace. The placeholder's sleep
   bounds the life of everything in it, even if the zygote itself is killed.
-- **The worker** (``isolate_worker``, in ``worker._confine``). Its own mount and
-  IPC namespaces: every mount read-only, a private tmpfs on /tmp, /var/tmp and
-  /dev/shm, the scratch folder bound back writable (HOME points there), the
-  submission's folder and import folders below /tmp bound back read-only, and a
-  /proc of its own PID namespace. As an ordinary user it then gives up the
-  capabilities it holds in its user namespace.
+- **The worker** (``isolate_worker``, in ``worker._confine``; the mounts are in
+  ``mounts``). Its own mount and IPC namespaces: every mount read-only, a
+  private tmpfs on /tmp, /var/tmp and /dev/shm, the scratch folder bound back
+  writable (HOME points there), the submission's folder and import folders
+  below /tmp bound back read-only, and a /proc of its own PID namespace. As an
+  ordinary user it then gives up the capabilities it holds in its user
+  namespace.
 
 What could not be set up is left out and named: ``Isolation`` says which
 protections hold, for reports and ``grade doctor``. Workers never run with less
@@ -46,6 +47,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.runner.mounts import (
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    bind,
+    checked,
+    hidden,
+    mount,
+    mountinfo,
+    open_path,
+    private_temporary_folders,
+    readonly_everything,
+    set_readonly,
+    umount,
+)
+
 CLONE_VM = 0x00000100
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -53,25 +74,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_REMOUNT = 0x20
-MS_NOATIME = 0x400
-MS_NODIRATIME = 0x800
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_PRIVATE = 0x40000
-MS_RELATIME = 0x200000
-MS_STRICTATIME = 0x1000000
-MNT_DETACH = 0x2
 
-# mount_setattr(2), Linux 5.12+: the same number on every architecture
-_SYS_MOUNT_SETATTR = 442
-_AT_FDCWD = -100
-_AT_RECURSIVE = 0x8000
-_MOUNT_ATTR_RDONLY = 0x1
 _CAP_VERSION_3 = 0x20080522
 _PR_GET_DUMPABLE = 3
 _PR_SET_DUMPABLE = 4
@@ -79,8 +82,6 @@ _PR_SET_DUMPABLE = 4
 SKIP_ENV = "GRADE_SANDBOX_SKIP"
 PROTECTIONS = ("network", "filesystem", "processes", "ipc", "uid")
 NAMESPACED = ("network", "filesystem", "processes", "ipc")
-HIDDEN = ("/tmp", "/var/tmp", "/dev/shm")  # private tmpfs in every worker
-TEMP_MB = 64  # the private temporary folders together (RAM)
 SETUP_FAILED = 71  # a worker's exit status when its isolation could not be set up
 _LIFETIME = 3600  # seconds a worker's PID namespace lives at most (zygote gone)
 _INIT_STACK = 64 << 10
@@ -164,61 +165,12 @@ def requested_skips(environ: dict[str, str] | None = None) -> set[str]:
 # -- system calls ----------------------------------------------------------------------
 
 
-def _check(result: int, what: str) -> int:
-    if result == -1:
-        code = ctypes.get_errno()
-        raise OSError(code, f"{what}: {os.strerror(code)}")
-    return result
-
-
 def unshare(flags: int) -> None:
-    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+    checked(_libc.unshare(ctypes.c_int(flags)), "unshare")
 
 
 def setns(fd: int, nstype: int) -> None:
-    _check(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
-
-
-def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    _check(
-        _libc.mount(
-            source.encode() if source is not None else None,
-            target.encode(),
-            fstype.encode() if fstype is not None else None,
-            ctypes.c_ulong(flags),
-            data.encode() if data else None,
-        ),
-        f"mount {target}",
-    )
-
-
-def umount(target: str) -> None:
-    _check(_libc.umount2(target.encode(), ctypes.c_int(MNT_DETACH)), f"umount {target}")
-
-
-class _MountAttr(ctypes.Structure):
-    _fields_ = [
-        ("attr_set", ctypes.c_uint64),
-        ("attr_clr", ctypes.c_uint64),
-        ("propagation", ctypes.c_uint64),
-        ("userns_fd", ctypes.c_uint64),
-    ]
-
-
-def _mount_setattr(path: str, *, recursive: bool, readonly: bool) -> None:
-    attr = _MountAttr(_MOUNT_ATTR_RDONLY if readonly else 0, 0 if readonly else _MOUNT_ATTR_RDONLY)
-    flags = _AT_RECURSIVE if recursive else 0
-    _check(
-        _libc.syscall(
-            ctypes.c_long(_SYS_MOUNT_SETATTR),
-            ctypes.c_int(_AT_FDCWD),
-            path.encode(),
-            ctypes.c_uint(flags),
-            ctypes.byref(attr),
-            ctypes.c_size_t(ctypes.sizeof(attr)),
-        ),
-        f"mount_setattr {path}",
-    )
+    checked(_libc.setns(ctypes.c_int(fd), ctypes.c_int(nstype)), "setns")
 
 
 def drop_capabilities() -> None:
@@ -237,7 +189,7 @@ def drop_capabilities() -> None:
 
     header = Header(_CAP_VERSION_3, 0)
     data = (Data * 2)()
-    _check(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+    checked(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
 # -- the zygote -------------------------------------------------------------------------
@@ -334,7 +286,7 @@ def _why_no_pid_namespaces(iso: Isolation) -> str:
     if iso.user_namespace or not _initial_user_namespace():
         # In a user namespace the kernel mounts a new /proc only where the existing
         # one is fully visible (no file or folder of it covered by another mount).
-        for line in _mountinfo():
+        for line in mountinfo():
             if line[4].startswith("/proc/"):
                 return f"/proc has mounts inside it ({line[4]}): a new /proc is refused"
     return ""
@@ -348,14 +300,6 @@ def _initial_user_namespace() -> bool:
             return fh.read().split() == ["0", "0", "4294967295"]
     except OSError:
         return True
-
-
-def _mountinfo() -> list[list[str]]:
-    try:
-        with open("/proc/self/mountinfo") as fh:
-            return [line.split() for line in fh if line.strip()]
-    except OSError:
-        return []
 
 
 _host_proc = -1  # the grader's /proc, kept by the zygote to name workers' host pids
@@ -422,8 +366,8 @@ def _why_no_mounts(own_proc: bool) -> str:
         try:
             os.mkdir(f"{place}/a")
             mount(f"{place}/a", f"{place}/a", None, MS_BIND)
-            _set_readonly(f"{place}/a", readonly=True)
-            _set_readonly(f"{place}/a", readonly=False)
+            set_readonly(f"{place}/a", readonly=True)
+            set_readonly(f"{place}/a", readonly=False)
             umount(f"{place}/a")
         finally:
             umount(place)
@@ -479,7 +423,7 @@ class PidNamespaces:
         sleep = ctypes.cast(_libc.sleep, ctypes.c_void_p)
         flags = CLONE_VM | CLONE_NEWPID | signal.SIGCHLD
         seconds = max(self._lifetime, int(lifetime))
-        init = _check(_libc.clone(sleep, top, flags, ctypes.c_void_p(seconds)), "clone")
+        init = checked(_libc.clone(sleep, top, flags, ctypes.c_void_p(seconds)), "clone")
         self._inits[init] = stack
         # Entering a namespace through a process needs ptrace access to it, which
         # an ordinary user lacks while the zygote (and so the placeholder, which
@@ -578,14 +522,14 @@ def isolate_worker(
         {
             os.path.normpath(os.path.abspath(p))
             for p in [readable, *iso.import_folders]
-            if p and _hidden(p) and os.path.isdir(p)
+            if p and hidden(p) and os.path.isdir(p)
         }
     )
     fds: dict[str, int] = {}
     try:
-        fds[scratch] = _open_path(scratch)
+        fds[scratch] = open_path(scratch)
         for folder in shown:
-            fds[folder] = _open_path(folder)
+            fds[folder] = open_path(folder)
         readonly_everything()
         if before_hiding:
             before_hiding()
@@ -593,156 +537,9 @@ def isolate_worker(
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
         private_temporary_folders()
         for folder in shown:  # outer folders first
-            _bind(fds[folder], folder, writable=False)
-        _bind(fds[scratch], scratch, writable=True)
+            bind(fds[folder], folder, writable=False)
+        bind(fds[scratch], scratch, writable=True)
     finally:
         for fd in fds.values():
             os.close(fd)
     os.chdir(scratch)
-
-
-def hidden_import_folders(modules: dict[str, Any], path: list[str]) -> list[str]:
-    """Import folders that a private temporary folder would hide (a virtual
-    environment or an editable checkout below /tmp), outermost only. Found once,
-    in the zygote; binding them back at the same path keeps every module's path
-    valid, so lazy imports and libraries found relative to them still work."""
-    folders = [p for p in path if isinstance(p, str)]
-    for module in list(modules.values()):
-        found = getattr(module, "__path__", None)
-        if type(found) is list:
-            folders.extend(p for p in found if isinstance(p, str))
-    hidden = sorted(
-        {
-            os.path.normpath(os.path.abspath(p))
-            for p in folders
-            if p and not p.startswith("/proc/") and _hidden(p) and os.path.isdir(p)
-        }
-    )
-    outermost: list[str] = []
-    for folder in hidden:
-        if not any(folder.startswith(outer + "/") for outer in outermost):
-            outermost.append(folder)
-    return outermost
-
-
-def _open_path(path: str) -> int:
-    return os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-
-
-def _hidden(path: str) -> bool:
-    """Whether ``path`` lies in a folder that the private temporary folders cover."""
-    roots = {*HIDDEN, *(os.path.realpath(h) for h in HIDDEN)}
-    forms = {os.path.abspath(path), os.path.realpath(path)}
-    return any(p == r or p.startswith(r + "/") for p in forms for r in roots)
-
-
-def readonly_everything(use_setattr: bool = True) -> None:
-    """Every mount of this mount namespace read-only: one mount_setattr(2) on Linux
-    5.12+, else a read-only bind remount of each visible mount point, keeping the
-    flags it has (a user namespace may not clear them)."""
-    if use_setattr:
-        try:
-            _mount_setattr("/", recursive=True, readonly=True)
-            return
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSYS, errno.EINVAL):
-                raise
-    top: dict[str, str] = {}
-    for fields in _mountinfo():
-        top[_unescape(fields[4])] = fields[5]  # later entries cover earlier ones
-    for point, options in top.items():
-        if not os.path.exists(point):
-            continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | _flags_of(options.split(","))
-        try:
-            mount(None, point, None, flags)
-        except OSError as exc:
-            if exc.errno not in (errno.ENOENT, errno.EINVAL):  # covered by another mount
-                raise
-
-
-_OPTION_FLAGS = {
-    "nosuid": MS_NOSUID,
-    "nodev": MS_NODEV,
-    "noexec": MS_NOEXEC,
-    "noatime": MS_NOATIME,
-    "nodiratime": MS_NODIRATIME,
-    "relatime": MS_RELATIME,
-    "strictatime": MS_STRICTATIME,
-}
-
-
-def _flags_of(options: list[str]) -> int:
-    flags = 0
-    for option in options:
-        flags |= _OPTION_FLAGS.get(option, 0)
-    return flags
-
-
-def _unescape(path: str) -> str:
-    """mountinfo writes space, tab, newline and backslash as octal escapes."""
-    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
-        path = path.replace(code, char)
-    return path
-
-
-def private_temporary_folders() -> None:
-    """One tmpfs of TEMP_MB, shown at /tmp, /var/tmp and /dev/shm (separate folders
-    of it), so that together they cannot hold more."""
-    targets: list[str] = []
-    for folder in HIDDEN:  # /var/tmp may be a link to /tmp: one mount for both
-        real = os.path.realpath(folder)
-        if os.path.isdir(real) and real not in targets:
-            targets.append(real)
-    if not targets:
-        return
-    base = targets[0]
-    mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, f"size={TEMP_MB}m,nr_inodes=4096,mode=755")
-    folders = {}
-    for target in targets:
-        folder = f"{base}/{target.strip('/').replace('/', '-')}"
-        os.mkdir(folder)
-        os.chmod(folder, 0o1777)
-        folders[target] = folder
-    for target in targets[1:]:
-        mount(folders[target], target, None, MS_BIND)
-    mount(folders[base], base, None, MS_BIND)  # covers the staging folders
-
-
-def _bind(fd: int, path: str, *, writable: bool) -> None:
-    """Bind the folder open as ``fd`` at ``path``, creating the mount point (and its
-    parents, not writable) inside a private temporary folder if needed."""
-    if not os.path.isdir(path):  # hidden: make the mount point in the private folder
-        missing = []
-        folder = os.path.dirname(path)
-        while not os.path.isdir(folder):
-            missing.append(folder)
-            folder = os.path.dirname(folder)
-        for folder in reversed(missing):
-            os.mkdir(folder)
-            os.chmod(folder, 0o555)  # whoever runs the learner's code may pass, not write
-        os.mkdir(path, 0o500)
-    mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
-    _set_readonly(path, readonly=not writable)
-
-
-def _set_readonly(path: str, *, readonly: bool) -> None:
-    try:
-        _mount_setattr(path, recursive=False, readonly=readonly)
-        return
-    except OSError as exc:
-        if exc.errno not in (errno.ENOSYS, errno.EINVAL):
-            raise
-    keep = os.statvfs(path).f_flag
-    flags = MS_REMOUNT | MS_BIND | (MS_RDONLY if readonly else 0)
-    for bit, flag in (
-        (os.ST_NOSUID, MS_NOSUID),
-        (os.ST_NODEV, MS_NODEV),
-        (os.ST_NOEXEC, MS_NOEXEC),
-        (os.ST_NOATIME, MS_NOATIME),
-        (os.ST_NODIRATIME, MS_NODIRATIME),
-        (os.ST_RELATIME, MS_RELATIME),
-    ):
-        if keep & bit:
-            flags |= flag
-    mount(None, path, None, flags)

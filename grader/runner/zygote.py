@@ -28,12 +28,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from grader.runner.namespaces import (
-    Isolation,
-    PidNamespaces,
-    hidden_import_folders,
-    isolate_zygote,
-)
+from grader.runner.mounts import hidden_import_folders
+from grader.runner.namespaces import Isolation, PidNamespaces, isolate_zygote
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
@@ -111,13 +107,14 @@ class Zygote:
                 for other in list(_OPEN):  # else another zygote never sees its end
                     other.close()
                 isolation = isolate_zygote(close_in_waiter=[child_sock.fileno()])
-                child_sock.send(json.dumps({"isolation": isolation.as_dict()}).encode())
-                # Workers' garbage collections must not touch (and so copy) the
-                # zygote's objects: freezing them keeps those pages shared.
                 if prepare is not None:
                     worker_main = prepare()
                 if isolation.filesystem:
                     isolation.import_folders = hidden_import_folders(sys.modules, sys.path)
+                # Ready: the grader learns which protections its workers will get.
+                child_sock.send(json.dumps({"isolation": isolation.as_dict()}).encode())
+                # Workers' garbage collections must not touch (and so copy) the
+                # zygote's objects: freezing them keeps those pages shared.
                 gc.freeze()
                 _serve(child_sock, worker_main, isolation)
                 code = 0

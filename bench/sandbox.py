@@ -63,6 +63,12 @@ def start(skip: str) -> tuple[Sandbox, float]:
         return box, time.perf_counter() - began
 
 
+def in_turn(turn: int, with_box: Sandbox, without_box: Sandbox) -> list[tuple[str, Sandbox]]:
+    """Both sandboxes, the first one changing every turn (no order effect)."""
+    pair = [("with", with_box), ("without", without_box)]
+    return pair if turn % 2 == 0 else pair[::-1]
+
+
 def timed(run: Callable[[], object]) -> float:
     began = time.perf_counter()
     run()
@@ -204,12 +210,12 @@ def main() -> None:
         for job, row in zip((empty, real), rows.values(), strict=False):
             for box in (with_box, without_box):  # warm up
                 box.run(job)
-            for _ in range(args.runs):
-                row["with"].append(timed(lambda job=job: with_box.run(job)))
-                row["without"].append(timed(lambda job=job: without_box.run(job)))
+            for turn in range(args.runs):
+                for kind, box in in_turn(turn, with_box, without_box):
+                    row[kind].append(timed(lambda box=box, job=job: box.run(job)))
         row = rows["grade(): 8 reference solutions, 2 at once"]
-        for _ in range(max(3, args.runs // 4)):  # printed as grades below
-            for kind, box in (("with", with_box), ("without", without_box)):
+        for turn in range(max(3, args.runs // 4)):  # printed as grades below
+            for kind, box in in_turn(turn, with_box, without_box):
                 row[kind].append(
                     timed(lambda box=box: grade([solutions], exercises, settings, sandbox=box))
                 )

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import registry
+from grader.grading import draw_cases  # imports the check modules before the zygote forks
 from grader.runner.execute import Job, Limits, Outcome, Sandbox
 from grader.runner.mounts import TEMP_MB
 from grader.runner.namespaces import Isolation
@@ -205,8 +206,6 @@ class _Bait:
 
 
 def _probe(box: Sandbox, bait: _Bait, *, device: str) -> dict[str, Any]:
-    from grader.grading import draw_cases
-
     exercise = registry.BY_NAME["scalar_grad"]
     source = PROBE.format(
         port=bait.tcp.getsockname()[1],
@@ -236,6 +235,7 @@ def _isolation_checks(
     iso: Isolation, found: dict[str, Any], connected: int, uid: int
 ) -> list[Check]:
     failed = found.get("failed")
+    ran = not failed  # nothing is confirmed by a probe that did not run
     checks: list[Check] = []
     if not iso.root:
         why = "" if iso.user_namespace else _why(iso)
@@ -244,7 +244,7 @@ def _isolation_checks(
     checks.append(
         Check(
             "network",
-            iso.network and tcp != "ok" and not connected,
+            ran and iso.network and tcp != "ok" and not connected,
             {"error": tcp},
             iso.why.get("network", "") or _mismatch(failed, tcp, "connected"),
         )
@@ -253,7 +253,7 @@ def _isolation_checks(
     checks.append(
         Check(
             "abstract",
-            iso.network and abstract != "ok" and not connected,
+            ran and iso.network and abstract != "ok" and not connected,
             {"error": abstract},
             iso.why.get("network", "") or _mismatch(failed, abstract, "connected"),
         )
@@ -263,7 +263,7 @@ def _isolation_checks(
     checks.append(
         Check(
             "filesystem",
-            iso.filesystem and write == "EROFS" and private,
+            ran and iso.filesystem and write == "EROFS" and private,
             {"mb": TEMP_MB, "error": write},
             iso.why.get("filesystem", "") or _mismatch(failed, write, "written"),
         )
@@ -272,7 +272,7 @@ def _isolation_checks(
     checks.append(
         Check(
             "processes",
-            iso.processes and 0 < pids <= 3,
+            ran and iso.processes and 0 < pids <= 3,
             {"count": pids},
             iso.why.get("processes", "") or _mismatch(failed, str(pids), "sees them"),
         )
@@ -281,14 +281,15 @@ def _isolation_checks(
     checks.append(
         Check(
             "ipc",
-            iso.ipc and shm == "ENOENT",
+            ran and iso.ipc and shm == "ENOENT",
             {"error": shm},
             iso.why.get("ipc", "") or _mismatch(failed, shm, "found"),
         )
     )
     inside = int(found.get("uid", -1))
     if iso.root:
-        checks.append(Check("uid", inside not in (-1, 0, uid), {"uid": inside}))
+        why = _mismatch(failed, str(inside), "not its own") if failed else ""
+        checks.append(Check("uid", inside not in (-1, 0, uid), {"uid": inside}, why))
     else:
         checks.append(Check("uid", None, {"uid": inside}))
     return checks

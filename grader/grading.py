@@ -98,6 +98,7 @@ def grade(
                 done += len(found)
                 if on_progress:
                     on_progress(done, total)
+        isolation = box.isolation().report()
     finally:
         if own:
             box.close()
@@ -122,6 +123,7 @@ def grade(
             seed,
             settings.device,
             elapsed,
+            sandbox=isolation,
         )
         for sub in submissions
     ]

@@ -207,9 +207,10 @@ def check_command(
 def _register_subcommands() -> None:
     """Commands live in modules named for their audience; each adds its own. Every
     command writes its help pages in the language of the run."""
-    from grader.cli import classroom, study
+    from grader.cli import classroom, doctor, study
 
     classroom.register(main)
+    doctor.register(main)
     study.register(main)
     for _, command in walk_commands(main):
         command.context_class = LocalizedContext

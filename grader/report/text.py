@@ -62,4 +62,8 @@ def render(result: SubmissionResult, lang: str = "en", color: bool = False) -> s
     lines.append("")
     lines.append(click.style(total, bold=True) if color else total)
     lines.append(text("report.seed", lang, seed=result.seed, device=result.device))
+    missing = (result.sandbox or {}).get("missing") or []
+    if missing:
+        names = listing([text(f"sandbox.{p}", lang) for p in missing], lang)
+        lines.append(text("report.sandbox_missing", lang, missing=names))
     return "\n".join(lines)

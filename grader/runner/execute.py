@@ -27,6 +27,7 @@ from torch import Tensor
 from grader.cases import Case, pack
 from grader.registry import Exercise
 from grader.runner import wire
+from grader.runner.namespaces import Isolation
 from grader.runner.uids import clear_uid, lease_uid
 from grader.runner.worker import prepare_zygote, worker_main
 from grader.runner.zygote import (
@@ -115,6 +116,10 @@ class Sandbox:
 
     def close(self) -> None:
         self._zygote.close()
+
+    def isolation(self) -> Isolation:
+        """Which protections this sandbox's workers get (namespaces, own user id)."""
+        return self._zygote.isolation()
 
     def __enter__(self) -> Sandbox:
         return self

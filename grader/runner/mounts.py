@@ -49,8 +49,8 @@ def checked(result: int, what: str) -> int:
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
     checked(
         _libc.mount(
-            source.encode() if source is not None else None,
-            target.encode(),
+            os.fsencode(source) if source is not None else None,
+            os.fsencode(target),
             fstype.encode() if fstype is not None else None,
             ctypes.c_ulong(flags),
             data.encode() if data else None,
@@ -60,7 +60,7 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
 
 
 def umount(target: str) -> None:
-    checked(_libc.umount2(target.encode(), ctypes.c_int(MNT_DETACH)), f"umount {target}")
+    checked(_libc.umount2(os.fsencode(target), ctypes.c_int(MNT_DETACH)), f"umount {target}")
 
 
 class _MountAttr(ctypes.Structure):
@@ -79,7 +79,7 @@ def _mount_setattr(path: str, *, recursive: bool, readonly: bool) -> None:
         _libc.syscall(
             ctypes.c_long(_SYS_MOUNT_SETATTR),
             ctypes.c_int(_AT_FDCWD),
-            path.encode(),
+            os.fsencode(path),
             ctypes.c_uint(flags),
             ctypes.byref(attr),
             ctypes.c_size_t(ctypes.sizeof(attr)),

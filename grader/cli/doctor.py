@@ -25,15 +25,17 @@ def _help(key: str) -> str:
 )
 @click.option("--lang", type=click.Choice(LANGUAGES), default=None, help=_help("help.option.lang"))
 def doctor_command(fmt: str, lang: str | None) -> object:
-    from grader.cli.main import FAST_EXIT, resolve_lang, use_color
+    from grader.cli.exits import FAST_EXIT
+    from grader.cli.language import resolve_lang
+    from grader.cli.options import use_color
 
     show_doctor(fmt=fmt, lang=resolve_lang(lang), color=use_color())
     return FAST_EXIT
 
 
 def show_doctor(*, fmt: str, lang: str, color: bool) -> None:
+    from grader.doctor import diagnose
     from grader.report.doctor import render
-    from grader.runner.doctor import diagnose
 
     click.echo(render(diagnose(), lang, color, fmt))
 

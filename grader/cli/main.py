@@ -19,6 +19,7 @@ import click
 from click.core import ParameterSource
 
 from grader.cli.click_words import LocalizedContext, error_line
+from grader.cli.exits import FAST_EXIT
 from grader.cli.language import (
     LANG_KEY,
     context_language,
@@ -217,8 +218,6 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
-
-FAST_EXIT = object()  # what a command returns when nothing is left to do but print
 
 
 def run() -> None:

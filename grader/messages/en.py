@@ -262,7 +262,7 @@ Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
     "click.takes_no_value": "Option {name!r} does not take a value.",
     "click.extra_argument": "Got unexpected extra argument ({args})",
     "click.extra_arguments": "Got unexpected extra arguments ({args})",
-    # grade doctor (grader/runner/doctor.py, grader/report/doctor.py)
+    # grade doctor (grader/doctor.py, grader/report/doctor.py)
     "doctor.title": "The sandbox of grade on this machine ({machine}), run by {user}:",
     "doctor.user.root": "root",
     "doctor.user.ordinary": "{name} (uid {uid})",

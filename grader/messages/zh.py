@@ -260,7 +260,7 @@ MESSAGES: dict[str, str] = {
     "click.takes_no_value": "选项 {name!r} 后面不能跟值。",
     "click.extra_argument": "多出了一个参数（{args}）",
     "click.extra_arguments": "多出了几个参数（{args}）",
-    # grade doctor (grader/runner/doctor.py, grader/report/doctor.py)
+    # grade doctor (grader/doctor.py, grader/report/doctor.py)
     "doctor.title": "本机（{machine}）上由 {user} 运行时，grade 的沙箱：",
     "doctor.user.root": "root 用户",
     "doctor.user.ordinary": "普通用户 {name}（uid {uid}）",

@@ -6,8 +6,8 @@ import json
 
 import click
 
+from grader.doctor import Check, Diagnosis
 from grader.messages import text
-from grader.runner.doctor import Check, Diagnosis
 
 MARKS = {True: "✓", False: "✗", None: "–"}
 _WIDTH = 15  # the labels' column

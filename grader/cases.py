@@ -24,6 +24,9 @@ from grader.layout import arrange
 class Case:
     tensors: dict[str, Tensor]
     meta: dict[str, Any] = field(default_factory=dict)
+    # the grader's own results for this case (references), computed once per grading
+    # however many submissions it checks; never sent to a worker
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def device(self) -> str:

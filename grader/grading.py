@@ -76,30 +76,29 @@ def grade(
         seed = settings.seed if settings.seed is not None else new_seed()
         cases = {ex.name: draw_cases(ex, seed, settings.device) for ex in exercises}
         call = secrets.token_hex(6)  # each call starts every submission's overall budget afresh
-        jobs = [
-            (
-                sub,
-                ex,
-                Job(ex, src.text, src.filename, cases[ex.name], src.problem, f"{call}/{sub.id}"),
-            )
-            for sub in submissions
-            for ex in exercises
-            for src in [sub.sources[ex.file]]
-        ]
         done = 0
+        total = len(submissions) * len(exercises)
 
-        def run_one(item: tuple[Submission, Exercise, Job]) -> ExerciseRun:
-            sub, ex, job = item
-            outcome = box.run(job)
-            return ExerciseRun(sub.id, ex, job.cases, outcome, job.source)
+        def run_one(sub: Submission) -> list[ExerciseRun]:
+            """All of one submission's exercises, in one sandboxed worker."""
+            jobs = [
+                Job(ex, src.text, src.filename, cases[ex.name], src.problem, f"{call}/{sub.id}")
+                for ex in exercises
+                for src in [sub.sources[ex.file]]
+            ]
+            outcomes = box.run_all(jobs)
+            return [
+                ExerciseRun(sub.id, job.exercise, job.cases, outcome, job.source)
+                for job, outcome in zip(jobs, outcomes, strict=True)
+            ]
 
         runs: list[ExerciseRun] = []
         with ThreadPoolExecutor(max_workers=settings.jobs or os.cpu_count() or 1) as pool:
-            for run in pool.map(run_one, jobs):
-                runs.append(run)
-                done += 1
+            for found in pool.map(run_one, submissions):
+                runs += found
+                done += len(found)
                 if on_progress:
-                    on_progress(done, len(jobs))
+                    on_progress(done, total)
     finally:
         if own:
             box.close()

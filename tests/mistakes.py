@@ -22,6 +22,8 @@ from grader.results import ExerciseResult
 from grader.runner.execute import Limits, Sandbox
 from grader.submission import Source, Submission
 
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+
 VALUES = frozenset({"values"})
 TYPE = frozenset({"type"})
 SIDE = frozenset({"side_effects"})
@@ -1267,18 +1269,28 @@ VERDICT_SEEDS = (*SEEDS, *range(500, 517))
 def grade_variants(seed: int) -> dict[str, ExerciseResult]:
     """Every variant graded under ``seed``, by variant id.
 
-    One ``grade()`` call per exercise (one pytest session each), all sharing one
-    sandbox: a submission holds only the file of its exercise.
+    Variants are packed into submissions the way learners hand them in: the k-th
+    submission holds the k-th variant of each exercise (and a copy of the reference
+    solution where an exercise has fewer variants), so one sandboxed worker grades
+    one of each, and a single ``grade()`` call (one pytest session) grades them all.
     """
-    found: dict[str, ExerciseResult] = {}
+    exercises = registry.EXERCISES
+    by_exercise = {ex.name: [v for v in VARIANTS if v.exercise == ex.name] for ex in exercises}
+    rounds = max(len(found) for found in by_exercise.values())
+    submissions = []
+    for k in range(rounds):
+        sources = {}
+        for ex in exercises:
+            mine = by_exercise[ex.name]
+            text = mine[k].source if k < len(mine) else (SOLUTIONS / ex.file).read_text()
+            sources[ex.file] = Source(text, f"s{k}/{ex.file}")
+        submissions.append(Submission(f"s{k}", Path(f"s{k}"), sources))
     settings = Settings(seed=seed, limits=Limits(timeout=20.0))
+    found: dict[str, ExerciseResult] = {}
     with Sandbox(settings.limits) as box:
-        for ex in registry.EXERCISES:
-            mine = [(i, var) for i, var in enumerate(VARIANTS) if var.exercise == ex.name]
-            submissions = [  # each in a folder of its own, as the sandbox tells them apart
-                Submission(var.id, Path(f"v{i}"), {ex.file: Source(var.source, f"v{i}/{ex.file}")})
-                for i, var in mine
-            ]
-            for result in grade(submissions, (ex,), settings, sandbox=box):
-                (found[result.submission],) = result.exercises
+        for result in grade(submissions, exercises, settings, sandbox=box):
+            k = int(result.submission[1:])
+            for ex, graded in zip(exercises, result.exercises, strict=True):
+                if k < len(by_exercise[ex.name]):
+                    found[by_exercise[ex.name][k].id] = graded
     return found

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from conftest import by_name, grade_json
+import pytest
+from conftest import SOLUTIONS, by_name, grade_json
 
 
 def test_hang_in_ex03_and_exit_in_ex05_cost_only_those(submission) -> None:
@@ -127,3 +128,53 @@ def test_a_slow_start_is_never_the_learners_timeout() -> None:
     assert ex.status == "sandbox_error"
     assert ex.score == 0.0
     assert "not a mistake in your code" in ex.feedback.render()
+
+
+def test_one_worker_grades_a_whole_submission() -> None:
+    """One sandboxed process per submission, not per exercise (issue 11)."""
+    from conftest import SOLUTIONS
+
+    from grader import registry
+    from grader.grading import Settings, grade
+    from grader.runner.execute import Limits, Sandbox
+    from grader.submission import load_folder
+
+    exercises = registry.EXERCISES
+    with Sandbox(Limits()) as box:
+        spawned: list[dict] = []
+        real_spawn = box._zygote.spawn
+
+        def counting_spawn(settings: dict):  # type: ignore[no-untyped-def]
+            spawned.append(settings)
+            return real_spawn(settings)
+
+        box._zygote.spawn = counting_spawn  # type: ignore[method-assign]
+        subs = [load_folder(SOLUTIONS, exercises, sid=f"s{i}") for i in range(3)]
+        results = grade(subs, exercises, Settings(seed=4), sandbox=box)
+    assert [r.score for r in results] == [80.0] * 3
+    assert len(spawned) == 3
+
+
+# Damage at import time that the undo after each call cannot reach, each of which
+# would cost the learner's later exercises their points in a shared worker: the
+# health check between exercises (grader/runner/health.py) sees it, so the other
+# exercises are graded in fresh workers and keep full marks; the damaging file
+# keeps whatever it earned. (Each fails here with the check switched off.)
+DAMAGE = {
+    "saved-tensor hooks that zero every saved tensor": (
+        "import torch\n"
+        "_hooks = torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t * 0)\n"
+        "_hooks.__enter__()\n"
+    ),
+    "inference mode left on": "import torch\n_mode = torch.inference_mode()\n_mode.__enter__()\n",
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_damage_the_undo_cannot_reach_costs_only_its_own_file(submission, damage: str) -> None:
+    reference = (SOLUTIONS / "ex02_vector_grad.py").read_text()
+    folder = submission({"ex02_vector_grad.py": DAMAGE[damage] + "\n" + reference})
+    report = grade_json(str(folder), "--seed", "6")
+    scores = {e["name"]: e["score"] for e in report["exercises"]}
+    others = {name: score for name, score in scores.items() if name != "vector_grad"}
+    assert others == {name: 10.0 for name in others}, (damage, scores)

@@ -11,11 +11,11 @@ import pytest
 from conftest import SOLUTIONS, by_name, run_grade
 
 from grader import registry
-from grader.classroom.notebook import analyse, code_cells, exercise_source, notebook_sources
 from grader.grading import Settings, grade
 from grader.results import SubmissionResult
 from grader.runner.execute import Limits
 from grader.submission import SubmissionError, load
+from grader.submission.notebook import analyse, code_cells, exercise_source, notebook_sources
 
 
 def notebook_json(*cells: str | tuple[str, str]) -> str:

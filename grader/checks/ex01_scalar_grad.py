@@ -13,7 +13,7 @@ import torch
 from grader.cases import Case
 from grader.checks import expect, show
 from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
-from grader.checks.run import ExerciseRun, weight
+from grader.checks.run import ExerciseRun, per_case, weight
 from grader.layout import OFFSET
 from grader.runner.observe import Recorder, grad_of
 
@@ -37,6 +37,7 @@ def probe(fn, case: Case, rec: Recorder) -> None:
     rec.tensor("x.grad", grad_of(x))
 
 
+@per_case
 def reference(case: Case) -> torch.Tensor:
     x = case.tensors["x"].detach().clone().requires_grad_(True)
     (g,) = torch.autograd.grad(case.fn()(x), x)

@@ -16,7 +16,7 @@ import torch
 from grader.cases import Case
 from grader.checks import expect, show
 from grader.checks.draw import F32, F64, Draw, grad_mode_off
-from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import Recorder
@@ -73,6 +73,7 @@ def probe(fn, case: Case, rec: Recorder) -> None:
     rec.value("out", rec.call(fn, rec.watch(case.fn()), *case.inputs("x")))
 
 
+@per_case
 def reference(case: Case) -> list[torch.Tensor]:
     xs = [x.detach().clone().requires_grad_(True) for x in case.inputs("x")]
     grads = torch.autograd.grad(case.fn()(*xs).sum(), xs, allow_unused=True, materialize_grads=True)
@@ -88,6 +89,11 @@ def _items(run: ExerciseRun, case: Case, facts: dict, what: str) -> int:
     if int(out.get("len", 0)) != n:
         raise CheckFailed(message("type.length", what=what, n=n, got=out.get("len")))
     return n
+
+
+@per_case
+def output(case: Case) -> torch.Tensor:
+    return case.fn()(*case.inputs("x"))
 
 
 @weight(6)
@@ -110,7 +116,7 @@ def test_values(run: ExerciseRun) -> None:
                 where=show.case(case, inputs=tuple(f"x{k}" for k in range(n)))
                 + f" (the gradient for {show.input_name(case.meta['f'], i)})",
                 dtype=xs[i].dtype,
-                numel=case.fn()(*xs).numel(),
+                numel=output(case).numel(),
                 predictions=lambda others=others: others,
             )
     expect.autograd_used(run)

@@ -16,7 +16,7 @@ import torch
 from grader.cases import Case
 from grader.checks import expect, show
 from grader.checks.draw import F32, F64, Draw, Kind
-from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import Recorder, grad_of, is_grad_enabled
@@ -56,6 +56,7 @@ def probe(fn, case: Case, rec: Recorder) -> None:
         rec.tensor(f"{name}.grad", grad_of(case.tensors[name]))
 
 
+@per_case
 def expected(case: Case) -> torch.Tensor:
     with torch.no_grad():
         return case.fn()(case.tensors["x"])

@@ -15,7 +15,7 @@ import torch
 from grader.cases import Case
 from grader.checks import diagnose, expect, show
 from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
-from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.execute import Observation
@@ -48,6 +48,7 @@ def probe(fn, case: Case, rec: Recorder) -> None:
     rec.tensor("x.grad", grad_of(x))
 
 
+@per_case
 def gradient(case: Case) -> torch.Tensor:
     x = case.tensors["x"].detach().clone().requires_grad_(True)
     (g,) = torch.autograd.grad(case.fn()(x).sum(), x)
@@ -58,6 +59,7 @@ def stale(case: Case) -> torch.Tensor:
     return case.tensors.get("x.grad", torch.zeros_like(case.tensors["x"]))
 
 
+@per_case
 def expected(case: Case) -> torch.Tensor:
     return stale(case) + int(case.meta["times"]) * gradient(case)
 

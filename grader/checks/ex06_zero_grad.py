@@ -17,7 +17,7 @@ import torch
 from grader.cases import Case
 from grader.checks import diagnose, expect, show
 from grader.checks.draw import F32, F64, MIN_DIM, Draw, Kind, grad_mode_off
-from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, storage_ptr
@@ -86,6 +86,7 @@ def probe(fn, case: Case, rec: Recorder) -> None:
         rec.fact("changed_by_later_grad", changed)
 
 
+@per_case
 def gradients(case: Case) -> list[torch.Tensor]:
     out = []
     for f in case.fns():

@@ -19,7 +19,7 @@ from torch.optim.sgd import sgd
 from grader.cases import Case
 from grader.checks import diagnose, expect, show
 from grader.checks.draw import F32, F64, Draw, grad_mode_off
-from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import MAX_ITEMS, Recorder
@@ -143,6 +143,12 @@ def simulate(case: Case, variant: str = "sgd", steps: int | None = None) -> list
     return [p.detach() for p in ps]
 
 
+@per_case
+def reference(case: Case) -> list[torch.Tensor]:
+    """The params after PyTorch's own SGD."""
+    return simulate(case)
+
+
 def _predictions(case: Case, i: int) -> list[diagnose.Prediction]:
     steps = int(case.meta["steps"])
     ps = case.inputs("p")
@@ -188,7 +194,7 @@ def test_values(run: ExerciseRun) -> None:
 def _values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         n = _length(case, obs.facts)
-        want = simulate(case)
+        want = reference(case)
         ps = case.inputs("p")
         for i in range(n):
             expect.values(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
 
@@ -11,6 +13,23 @@ from grader.cases import Case
 from grader.messages import Feedback, message
 from grader.registry import Exercise
 from grader.runner.execute import Observation, Outcome
+
+R = TypeVar("R")
+
+
+def per_case(compute: Callable[[Case], R]) -> Callable[[Case], R]:
+    """``compute(case)`` once per case: every submission in a grading shares the same
+    cases, so a reference is computed once, not once per submission. (The cached
+    result is only read, never changed.)"""
+    key = f"{compute.__module__}.{compute.__qualname__}"
+
+    @functools.wraps(compute)
+    def cached(case: Case) -> R:
+        if key not in case.memo:
+            case.memo[key] = compute(case)
+        return case.memo[key]
+
+    return cached
 
 
 class CheckFailed(Exception):

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from grader.classroom.notebook import load_notebook
 from grader.grading import Settings, grade, new_seed
 from grader.messages import message
 from grader.registry import Exercise
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 from grader.runner.execute import Sandbox
 from grader.submission import Submission, SubmissionError, load
+from grader.submission.notebook import load_notebook
 from grader.text_safety import MAX_CHARS, printable
 
 NOT_GRADED = "not_graded"  # ExerciseResult.status of a submission that could not be graded

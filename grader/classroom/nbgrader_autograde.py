@@ -5,7 +5,7 @@ test cells' outputs, so a submission that patches the checker in its own
 kernel earns whatever it likes. Here the kernel is never started:
 
 1. Every ``submitted/STUDENT/ASSIGNMENT/<notebook>.ipynb`` is read into
-   per-exercise sources (``grader.classroom.notebook``) and all of them are
+   per-exercise sources (``grader.submission.notebook``) and all of them are
    graded in one ``grader.grading.grade`` call: learners' code runs only in the
    sandbox, checks run here, one pytest session for the whole class.
 2. nbgrader's own ``Autograde`` converter then runs as usual (student records,
@@ -47,12 +47,12 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from grader import registry
 from grader.classroom.nbgrader_source import exercise_of_cell, test_cell_id
-from grader.classroom.notebook import load_notebook
 from grader.grading import Progress, Settings, grade
 from grader.messages import text
 from grader.registry import Exercise
 from grader.report.text import exercise_line
 from grader.results import ExerciseResult
+from grader.submission.notebook import load_notebook
 
 SCORE_TOLERANCE = 1e-6
 

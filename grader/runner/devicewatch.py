@@ -159,6 +159,8 @@ class DeviceWatch(TorchFunctionMode):
                     out = out.clone()  # a no-op on CPU; keep the input itself unmarked
                 self._mark(out, MOVED_TO_CPU)
             return out
+        if not self._marks:  # nothing marked yet (correct code, mostly): nothing can follow
+            return out
         if func in _INDEXING:  # CUDA tensors accept CPU index tensors: only the indexed one counts
             args, kwargs = args[:1], {}
         inputs = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, _TENSOR)]

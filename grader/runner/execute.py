@@ -44,6 +44,9 @@ MAX_RESULT_BYTES = 64 << 20
 MAX_EVENTS = 32
 START_SECONDS = 120.0  # to get ready (imports, CUDA): the grader's time, not the learner's
 START_ATTEMPTS = 2
+# Ways an exercise can end its worker: after others ran in the same worker, the
+# exercise is graded again alone (``Sandbox.run_all``).
+PROCESS_LEVEL = frozenset({"timeout", "memory", "threads", "exited", "crashed", "bad_output"})
 _POLL = 0.05  # seconds between memory checks
 
 
@@ -120,21 +123,43 @@ class Sandbox:
         self.close()
 
     def run(self, job: Job) -> Outcome:
-        if job.source is None:
-            return Outcome("missing_file", {"file": job.exercise.file})
-        if job.problem:
-            return Outcome("unreadable_file", {"file": job.exercise.file, "why": job.problem})
+        """One exercise in a worker of its own."""
+        return self.run_all([job])[0]
+
+    def run_all(self, jobs: list[Job]) -> list[Outcome]:
+        """One learner's exercises, in order, in one worker: one process (and on a
+        GPU one CUDA context) per submission. When a file makes that worker end
+        (a crash, a hang, an exit, a thread left running, memory, or damage that
+        ``health`` sees), that file keeps its verdict and the rest are graded in
+        fresh workers, one each. An exercise that fails that way after others ran
+        in the same worker is graded again alone, so that no earlier file can have
+        caused its verdict."""
+        outcomes: list[Outcome | None] = [_unrunnable(job) for job in jobs]
+        todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+        shared = self._attempt([jobs[i] for i in todo]) if todo else []
+        for k, outcome in enumerate(shared):
+            if k == 0 or outcome.status not in PROCESS_LEVEL:
+                outcomes[todo[k]] = outcome
+        for i in todo:
+            if outcomes[i] is None:
+                alone = self._attempt([jobs[i]]) if len(todo) > 1 else []
+                outcomes[i] = alone[0] if alone else Outcome("sandbox_error", {})
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _attempt(self, jobs: list[Job]) -> list[Outcome]:
+        """Outcomes of the first exercises of ``jobs`` in one worker (all of them,
+        unless the worker had to stop); [] if no worker would start."""
         for _attempt in range(START_ATTEMPTS):
             with self._slots:
                 lease = lease_uid() if os.getuid() == 0 else None
                 try:
-                    outcome = self._run(job, lease.uid if lease else None)
+                    outcomes = self._run(jobs, lease.uid if lease else None)
                 finally:
                     if lease:
                         lease.release()
-            if outcome.status != "start_failed":
-                return outcome
-        return Outcome("sandbox_error", {"why": "the sandbox did not start in time"})
+            if outcomes is not None:
+                return outcomes
+        return []
 
     def _budget_left(self, job: Job) -> float:
         """Seconds of learner code left to ``job``'s submission (the overall budget
@@ -148,40 +173,44 @@ class Sandbox:
         with self._budget_lock:
             self._budgets[key] = self._budgets.get(key, self.limits.overall) - seconds
 
-    def _run(self, job: Job, uid: int | None) -> Outcome:
-        """One worker for ``job``. Only the learner's code is timed: the clock starts
-        when the worker says it is ready (torch imported, CUDA set up, the limits in
-        place), so a busy machine that slows the start costs the learner nothing."""
+    def _limit_for(self, job: Job) -> tuple[float, dict[str, Any]]:
+        """How long ``job``'s code may run, and what a timeout then says."""
         left = self._budget_left(job)
-        total = {"seconds": self.limits.overall, "limit": "total"}
-        if left <= 0:
-            return Outcome("timeout", total)
         if left < self.limits.timeout:
-            limit, on_timeout = left, total
-        else:
-            limit, on_timeout = self.limits.timeout, {"seconds": self.limits.timeout}
+            return max(left, 0.0), {"seconds": self.limits.overall, "limit": "total"}
+        return self.limits.timeout, {"seconds": self.limits.timeout}
+
+    def _run(self, jobs: list[Job], uid: int | None) -> list[Outcome] | None:
+        """One worker for ``jobs``; None if it never got ready (not the learner's
+        doing: ours to retry). Only the learner's code is timed: each exercise's
+        clock starts when the worker begins it, after torch, CUDA and the limits
+        are set up, so a busy machine that slows the start costs the learner
+        nothing."""
         scratch = tempfile.mkdtemp(prefix="grade-")
-        settings = self._settings(scratch, uid, job.cases[0].device if job.cases else "cpu")
-        tensors, metas = pack(job.cases)
-        payload = wire.encode(
-            tensors,
-            {
-                "exercise": job.exercise.name,
-                "source": job.source,
-                "filename": job.filename,
-                "cases": metas,
-            },
-        )
+        settings = self._settings(scratch, uid, _device_of(jobs))
+        tensors: dict[str, Tensor] = {}
+        exercises = []
+        for e, job in enumerate(jobs):
+            packed, metas = pack(job.cases)
+            tensors.update({f"{e}/{key}": t for key, t in packed.items()})
+            exercises.append(
+                {
+                    "exercise": job.exercise.name,
+                    "source": job.source,
+                    "filename": job.filename,
+                    "cases": metas,
+                }
+            )
+        payload = wire.encode(tensors, {"exercises": exercises})
         try:
             handle = self._zygote.spawn(settings)
         except OSError:
             shutil.rmtree(scratch, ignore_errors=True)
-            return Outcome("start_failed", {})
-        frames = _Frames(len(job.cases))
+            return None
+        collector = _Collector(self, handle, jobs)
         try:
             _send(handle, payload)
-            outcome = self._collect(handle, frames, limit, on_timeout)
-            frames.done_at = time.monotonic()
+            collector.collect()
         finally:
             kill_worker(handle)
             if uid is not None:
@@ -189,17 +218,10 @@ class Sandbox:
             status = exit_status(handle)
             close_handle(handle)
             shutil.rmtree(scratch, ignore_errors=True)
-        if outcome is None:
-            outcome = _ended_without_answer(status, on_timeout)
-        if outcome.status == "memory":
-            outcome.detail = {"mb": self.limits.memory_mb}
-        if not frames.ready:  # it never got as far as the learner's code: ours to retry
-            outcome = Outcome("start_failed", {})
-        learner = frames.done_at - frames.ready_at if frames.ready else 0.0
-        self._spend(job, learner)
-        outcome.seconds = learner
-        outcome.events = frames.events
-        return outcome
+        if not collector.frames.ready:
+            return None
+        collector.end_open_exercise(status)
+        return collector.outcomes
 
     def _settings(self, scratch: str, uid: int | None, device: str) -> dict[str, Any]:
         settings: dict[str, Any] = {
@@ -220,100 +242,159 @@ class Sandbox:
             os.chown(scratch, uid, uid)
         return settings
 
-    def _collect(
-        self, handle: WorkerHandle, frames: _Frames, limit: float, on_timeout: dict[str, Any]
-    ) -> Outcome | None:
-        """Read the worker's frames until the closing one. Until the worker is ready,
-        only a generous start-up limit applies (``start_failed`` past it); from then
-        on ``limit`` seconds of wall clock and the memory limit (resident memory of
-        the worker and every process it started). None: the worker ended without a
-        complete answer."""
-        deadline = time.monotonic() + max(START_SECONDS, 4 * self.limits.timeout)
+
+class _Collector:
+    """Reads one worker's frames, with each exercise's limits, into outcomes."""
+
+    def __init__(self, box: Sandbox, handle: WorkerHandle, jobs: list[Job]) -> None:
+        self.box = box
+        self.handle = handle
+        self.jobs = jobs
+        self.frames = _Frames([len(job.cases) for job in jobs])
+        self.outcomes: list[Outcome] = []
+        self._open: int | None = None  # the exercise begun and not yet closed
+        self._begun_at = 0.0
+        self._events: list[dict[str, str]] = []  # what the open exercise's code did
+        self._on_timeout: dict[str, Any] = {}
+
+    def collect(self) -> None:
+        """Until the worker is done or has to stop. Before it is ready, and between
+        exercises, only a generous start-up limit applies (the grader's own work);
+        while an exercise runs, its time limit and the memory limit (resident
+        memory of the worker and every process it started, from the exercise's
+        start) apply."""
+        limits = self.box.limits
+        between = max(START_SECONDS, 4 * limits.timeout)
+        deadline = time.monotonic() + between
         next_poll = 0.0
-        baseline: float | None = None  # resident memory when the learner's code starts
+        baseline: float | None = None
         while True:
             now = time.monotonic()
             if now >= deadline:
-                return Outcome("timeout", dict(on_timeout)) if frames.ready else None
-            if baseline is None and frames.ready:
-                baseline = _tree_rss_mb(handle.pid)
-                deadline = frames.ready_at + limit
+                if self._open is not None:
+                    self._close(Outcome("timeout", dict(self._on_timeout)), now)
+                return
             if baseline is not None and now >= next_poll:
-                if _tree_rss_mb(handle.pid) - baseline > self.limits.memory_mb:
-                    return Outcome("memory", {})
+                if _tree_rss_mb(self.handle.pid) - baseline > limits.memory_mb:
+                    self._close(Outcome("memory", {"mb": limits.memory_mb}), now)
+                    return
                 next_poll = now + _POLL
-            ready, _, _ = select.select([handle.result_r], [], [], min(deadline - now, _POLL))
+            wait = min(deadline - now, _POLL) if baseline is not None else deadline - now
+            ready, _, _ = select.select([self.handle.result_r], [], [], wait)
             if not ready:
                 continue
-            chunk = os.read(handle.result_r, 1 << 20)
+            chunk = os.read(self.handle.result_r, 1 << 20)
             if not chunk:
-                return None
-            outcome = frames.feed(chunk)
-            if outcome is not None:
-                return outcome
+                return
+            for kind, value in self.frames.feed(chunk):
+                now = time.monotonic()
+                if kind == "event":
+                    if self._open is not None and len(self._events) < MAX_EVENTS:
+                        self._events.append(value)
+                elif kind == "begin":
+                    job = self.jobs[value]
+                    limit, self._on_timeout = self.box._limit_for(job)
+                    self._open, self._begun_at = value, now
+                    deadline = now + limit
+                    baseline = _tree_rss_mb(self.handle.pid)
+                elif kind == "closed":
+                    self._close(value, now)
+                    deadline, baseline = now + between, None
+                elif kind == "bad":
+                    if self._open is not None:
+                        self._close(value, now)
+                    return
+                else:  # done, stop
+                    return
+
+    def _close(self, outcome: Outcome, now: float) -> None:
+        assert self._open is not None
+        outcome.seconds = now - self._begun_at
+        outcome.events, self._events = self._events, []
+        self.box._spend(self.jobs[self._open], outcome.seconds)
+        self.outcomes.append(outcome)
+        self._open = None
+
+    def end_open_exercise(self, status: int | None) -> None:
+        """The worker ended in the middle of an exercise: say how."""
+        if self._open is not None:
+            self._close(_ended_without_answer(status, self._on_timeout), time.monotonic())
 
 
 class _Frames:
     """Reassembles a worker's frames: ``<length><wire message>``. First ``ready``
-    (sent before any learner code runs), then one per case in order, then a
-    closing frame. Anything else makes the answer ``bad_output``."""
+    (sent before any learner code runs); then for each exercise ``begin``, one
+    frame per case in order and a closing frame; then ``done`` (or ``stop``).
+    ``event`` frames may come at any time. Anything else is ``bad_output``.
 
-    def __init__(self, cases: int) -> None:
+    ``feed`` returns what happened, in order: ("begin", index), ("event", dict),
+    ("closed", Outcome), ("bad", Outcome), ("done", None) or ("stop", None)."""
+
+    def __init__(self, cases: list[int]) -> None:
         self.ready = False
-        self.ready_at = 0.0  # when the learner's code could start running
-        self.done_at = 0.0  # when the answer was complete (or the worker was stopped)
-        self.events: list[dict[str, str]] = []
         self._cases = cases
         self._buf = bytearray()
         self._received = 0
+        self._current = -1
         self._observations: list[Observation] = []
 
-    def feed(self, chunk: bytes) -> Outcome | None:
+    def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
         self._buf += chunk
         self._received += len(chunk)
         if self._received > MAX_RESULT_BYTES:
-            return Outcome("bad_output", {"why": "answer too large"})
+            return [("bad", Outcome("bad_output", {"why": "answer too large"}))]
+        happened: list[tuple[str, Any]] = []
         while len(self._buf) >= 8:
             (need,) = struct.unpack("<Q", self._buf[:8])
             if need > MAX_RESULT_BYTES:
-                return Outcome("bad_output", {"why": "answer too large"})
+                return [*happened, ("bad", Outcome("bad_output", {"why": "answer too large"}))]
             if len(self._buf) < 8 + need:
-                return None
+                break
             blob = bytes(self._buf[8 : 8 + need])
             del self._buf[: 8 + need]
-            outcome = self._frame(blob)
-            if outcome is not None:
-                return outcome
-        return None
+            kind, value = self._frame(blob)
+            if kind:
+                happened.append((kind, value))
+                if kind in ("bad", "done", "stop"):
+                    break
+        return happened
 
-    def _frame(self, blob: bytes) -> Outcome | None:
+    def _frame(self, blob: bytes) -> tuple[str, Any]:
         try:
             tensors, doc = wire.decode(blob, max_bytes=MAX_RESULT_BYTES)
         except wire.WireError as exc:
-            return Outcome("bad_output", {"why": str(exc)})
+            return "bad", Outcome("bad_output", {"why": str(exc)})
         doc = clean_data(doc)  # its text is the learner's: see grader/text_safety.py
         if not self.ready:
             if doc.get("status") != "ready":
-                return Outcome("bad_output", {"why": "no ready message"})
+                return "bad", Outcome("bad_output", {"why": "no ready message"})
             self.ready = True
-            self.ready_at = time.monotonic()
-            return None
+            return "", None
         if "event" in doc:
-            if len(self.events) < MAX_EVENTS:
-                self.events.append({"event": str(doc["event"]), "name": str(doc.get("name", ""))})
-            return None
-        if "case" in doc:
-            if doc.get("case") != len(self._observations) or len(self._observations) >= self._cases:
-                return Outcome("bad_output", {"why": "answers out of order"})
-            self._observations.append(_observation(doc, tensors))
-            return None
+            return "event", {"event": str(doc["event"]), "name": str(doc.get("name", ""))}
+        if "begin" in doc:
+            if doc["begin"] != self._current + 1 or doc["begin"] >= len(self._cases):
+                return "bad", Outcome("bad_output", {"why": "exercises out of order"})
+            self._current = int(doc["begin"])
+            self._observations = []
+            return "begin", self._current
         status = doc.get("status")
+        if status in ("done", "stop"):
+            return status, None
+        if self._current < 0:
+            return "bad", Outcome("bad_output", {"why": "an answer before any exercise"})
+        cases = self._cases[self._current]
+        if "case" in doc:
+            if doc.get("case") != len(self._observations) or len(self._observations) >= cases:
+                return "bad", Outcome("bad_output", {"why": "answers out of order"})
+            self._observations.append(_observation(doc, tensors))
+            return "", None
         if status == "ok":
-            if doc.get("cases") != self._cases or len(self._observations) != self._cases:
-                return Outcome("bad_output", {"why": "wrong number of results"})
-            return Outcome("ok", {}, self._observations)
+            if doc.get("cases") != cases or len(self._observations) != cases:
+                return "bad", Outcome("bad_output", {"why": "wrong number of results"})
+            return "closed", Outcome("ok", {}, self._observations)
         known = {"import_error", "missing_function", "bad_output", "memory", "threads"}
-        return Outcome(status if status in known else "bad_output", doc)
+        return "closed", Outcome(status if status in known else "bad_output", doc)
 
 
 def _observation(entry: dict[str, Any], tensors: dict[str, Tensor]) -> Observation:
@@ -352,6 +433,22 @@ def _decode_answer(blob: bytes) -> Outcome:
             )
         )
     return Outcome("ok", {}, observations)
+
+
+def _unrunnable(job: Job) -> Outcome | None:
+    """The outcome of a job whose file cannot run at all (missing or unreadable)."""
+    if job.source is None:
+        return Outcome("missing_file", {"file": job.exercise.file})
+    if job.problem:
+        return Outcome("unreadable_file", {"file": job.exercise.file, "why": job.problem})
+    return None
+
+
+def _device_of(jobs: list[Job]) -> str:
+    for job in jobs:
+        if job.cases:
+            return job.cases[0].device
+    return "cpu"
 
 
 def _ended_without_answer(status: int | None, on_timeout: dict[str, Any]) -> Outcome:

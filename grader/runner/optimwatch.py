@@ -74,11 +74,11 @@ def install(report: Callable[[str], None], where: list[Target]) -> None:
     """Wrap every function in ``where``: ``report(name)`` is called the first time
     each one runs."""
     seen: set[str] = set()
-    wrapped: dict[int, Any] = {}
+    wrapped: dict[types.FunctionType, Any] = {}  # by the function itself: id() is audited
 
     def wrap(fn: types.FunctionType) -> Any:
-        if id(fn) in wrapped:
-            return wrapped[id(fn)]
+        if fn in wrapped:
+            return wrapped[fn]
         name = f"{fn.__module__}.{fn.__qualname__}"
 
         def watched(*args: Any, **kwargs: Any) -> Any:
@@ -91,7 +91,7 @@ def install(report: Callable[[str], None], where: list[Target]) -> None:
         watched.__qualname__ = fn.__qualname__
         watched.__doc__ = fn.__doc__
         watched.__module__ = fn.__module__
-        wrapped[id(fn)] = watched
+        wrapped[fn] = watched
         return watched
 
     for holder, attr, held, fn in where:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import operator
 import signal
 import sys
 import time
@@ -54,6 +55,12 @@ _getsignal = signal.getsignal
 _setitimer = signal.setitimer
 _sleep = time.sleep
 _monotonic = time.monotonic
+# The quick checks below run in C over whole lists (an unchanged world is the common
+# case): map, all, list and the operator functions are captured now, like the rest.
+_map, _all, _list, _type = map, all, list, type
+_is = operator.is_
+_referents = gc.get_referents
+_value_of = operator.attrgetter("value")
 
 # Modules whose attributes the probes and the worker rely on after the call.
 GUARDED = (
@@ -127,6 +134,48 @@ class Snapshot:
             except (OSError, ValueError):
                 continue
         self._threads = len(_current_frames())
+        self._index()
+
+    def _index(self) -> None:
+        """Parallel lists for the quick checks of ``restore``."""
+        self._sig_keys = list(self._signals)
+        self._sig_handlers = [self._signals[k] for k in self._sig_keys]
+        self._sys_names = list(self._sys_modules)
+        self._sys_values = [self._sys_modules[k] for k in self._sys_names]
+        self._module_objects = [m for m, *_ in self._modules]
+        self._module_kinds = [kind for _, kind, *_ in self._modules]
+        self._class_objects = [c for c, *_ in self._classes]
+        self._class_bases = [b for _, _, b, *_ in self._classes]
+        self._fns = [fn for fn, *_ in self._code]
+        # What the functions hold (code, defaults, kwdefaults, globals...), read in one
+        # C call: reading __code__ one function at a time raises an audit event each.
+        self._fn_parts = _referents(*self._fns)
+        # True once block_audit_hooks(self) refuses changes to these functions
+        self.functions_guarded = False
+        views = (
+            _version_views(
+                [ns for _, _, ns, *_ in self._modules] + [own for _, _, _, own, _ in self._classes]
+            )
+            if self._version is not _no_version
+            else None
+        )
+        self._views = views
+        self._versions = _list(_map(_value_of, views)) if views is not None else None
+
+    def _untouched(self) -> bool:
+        """Nothing the snapshot guards was changed since it was taken or last
+        restored (versions of every namespace, bases, code, defaults, types)."""
+        if self._views is None or _list(_map(_value_of, self._views)) != self._versions:
+            return False
+        return (
+            _all(_map(_is, _map(_type_bases, self._class_objects), self._class_bases))
+            and (self.functions_guarded or self._same_function_parts())
+            and _all(_map(_is, _map(_type, self._module_objects), self._module_kinds))
+        )
+
+    def _same_function_parts(self) -> bool:
+        now = _referents(*self._fns)
+        return len(now) == len(self._fn_parts) and _all(_map(_is, now, self._fn_parts))
 
     def _take_class(self, cls: type) -> None:
         members = dict(_type_dict(cls))
@@ -165,19 +214,34 @@ class Snapshot:
         _setprofile(None)
         _stop_monitoring()
         _stop_timers()
-        for sig, handler in self._signals.items():
-            try:
-                if _getsignal(sig) is not handler:
-                    _signal(sig, handler)
-            except (OSError, ValueError, TypeError):
-                continue
+        if not _all(_map(_is, _map(_getsignal, self._sig_keys), self._sig_handlers)):
+            for sig, handler in self._signals.items():
+                try:
+                    if _getsignal(sig) is not handler:
+                        _signal(sig, handler)
+                except (OSError, ValueError, TypeError):
+                    continue
         while _len_function_modes() > 0:
             _pop_function_mode()
         while _len_dispatch_modes() > 0:
             _pop_dispatch_mode()
-        for name, module in self._sys_modules.items():
-            if sys.modules.get(name) is not module:
-                sys.modules[name] = module
+        modules = sys.modules
+        if not _all(_map(_is, _map(modules.get, self._sys_names), self._sys_values)):
+            for name, module in self._sys_modules.items():
+                if modules.get(name) is not module:
+                    modules[name] = module
+        if not self._untouched():
+            self._restore_namespaces()
+        gc.callbacks[:] = self._gc_callbacks
+        gc.set_threshold(*self._gc_threshold)
+        if _getrecursionlimit() != self._recursion:
+            _setrecursionlimit(self._recursion)
+        sys.setswitchinterval(self._switch)
+        if _get_default_dtype() is not self._dtype:
+            _set_default_dtype(self._dtype)
+
+    def _restore_namespaces(self) -> None:
+        """The slow path: compare and put back entry by entry."""
         for i, (module, kind, namespace, saved, version) in enumerate(self._modules):
             if type(module) is not kind:
                 _object_setattr(module, "__class__", kind)
@@ -200,13 +264,9 @@ class Snapshot:
                 fn.__defaults__ = defaults
             if fn.__kwdefaults__ is not kwdefaults:
                 fn.__kwdefaults__ = kwdefaults
-        gc.callbacks[:] = self._gc_callbacks
-        gc.set_threshold(*self._gc_threshold)
-        if _getrecursionlimit() != self._recursion:
-            _setrecursionlimit(self._recursion)
-        sys.setswitchinterval(self._switch)
-        if _get_default_dtype() is not self._dtype:
-            _set_default_dtype(self._dtype)
+        if self._views is not None:
+            self._versions = _list(_map(_value_of, self._views))
+        self._fn_parts = _referents(*self._fns)
 
 
 def _restore_class(cls: type, members: dict[str, Any], bases: tuple[type, ...]) -> None:
@@ -278,6 +338,18 @@ def _version_reader() -> Callable[[dict], int] | None:
 _UNKNOWN = -1
 
 
+def _version_views(dicts: list[dict]) -> list[Any] | None:
+    """For each dict, a ctypes view of its version tag, whose ``value`` reads it (the
+    views are made once; reading them all is a C loop). The snapshot keeps the dicts
+    alive, so the addresses stay valid."""
+    offset = object.__basicsize__ + ctypes.sizeof(ctypes.c_ssize_t)
+    at = ctypes.c_uint64.from_address
+    try:
+        return [at(id(d) + offset) for d in dicts]
+    except Exception:
+        return None
+
+
 def _no_version(_d: dict) -> int:
     return _UNKNOWN
 
@@ -310,12 +382,38 @@ def _stop_monitoring() -> None:
         monitoring.free_tool_id(tool)
 
 
-def block_audit_hooks() -> None:
-    """Refuse every later ``sys.addaudithook``: learner code cannot arrange to run
-    inside the grader's own later steps (imports, opens) through an audit hook."""
+def block_audit_hooks(world: Snapshot | None = None) -> None:
+    """Install the worker's audit hook, before any learner code runs. It refuses
 
-    def refuse(event: str, _args: tuple) -> None:
+    - every later ``sys.addaudithook``: learner code cannot arrange to run inside
+      the grader's own later steps (imports, opens) through an audit hook;
+    - changes to the code, defaults or keyword defaults of the functions ``world``
+      guards (CPython audits those assignments): learner code cannot swap the body
+      of a function the probes rely on, so ``Snapshot.restore`` need not compare
+      them after every call. The hook guards itself the same way, and it reads
+      nothing from a module namespace a learner could rebind: everything it uses
+      is in its own defaults, which it guards.
+    """
+
+    def refuse(event, args, guarded=None, names=None, function=None, kind=None):  # type: ignore[no-untyped-def]
         if event == "sys.addaudithook":
             raise RuntimeError("audit hooks are not allowed here")
+        if (
+            event == "object.__setattr__"
+            and guarded is not None
+            and kind(args[0]) is function
+            and args[0] in guarded
+            and args[1] in names
+        ):
+            raise RuntimeError("the grader's own functions cannot be changed")
 
+    guarded = frozenset([*(world._fns if world is not None else ()), refuse])
+    if world is not None:
+        world.functions_guarded = True
+    refuse.__defaults__ = (
+        guarded,
+        frozenset({"__code__", "__defaults__", "__kwdefaults__"}),
+        _FunctionType,
+        type,
+    )
     sys.addaudithook(refuse)

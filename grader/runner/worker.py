@@ -30,6 +30,7 @@ import torch
 from grader import registry
 from grader.cases import unpack
 from grader.runner import optimwatch, wire
+from grader.runner.health import Health
 from grader.runner.observe import Recorder
 from grader.runner.preload import preload
 from grader.runner.reset import Snapshot, ThreadsLeft, block_audit_hooks
@@ -69,18 +70,18 @@ def worker_main(
     os.close(job_fd)
     tensors, doc = wire.decode(blob)
     known = len(sys.modules)
-    try:
-        preload(str(doc.get("source", "")))  # as the grader: the sandbox user may not read them
-    except Exception:
-        pass  # a source that cannot even be parsed fails when it is compiled below
+    for job in doc.get("exercises", []):
+        try:
+            preload(str(job.get("source", "")))  # as the grader: the sandbox user may not read them
+        except Exception:
+            pass  # a source that cannot even be parsed fails when it is compiled
     if len(sys.modules) != known:
         world = None  # new modules may have changed guarded classes: snapshot afresh
     _confine(settings)
     torch.set_num_threads(1)
     # Import now what sending an answer needs, while files can still be opened.
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
-    block_audit_hooks()
-    run_job(
+    run_exercises(
         doc,
         tensors,
         Frames(result_fd),
@@ -116,7 +117,7 @@ class Frames:
         _write_all(self._fd, _pack("<Q", len(message)) + message)
 
 
-def run_job(
+def run_exercises(
     doc: dict[str, Any],
     tensors: dict,
     out: Frames,
@@ -125,33 +126,63 @@ def run_job(
     world: Snapshot | None = None,
     optim: list[optimwatch.Target] = (),  # type: ignore[assignment]
 ) -> None:
-    """Load the learner's source and probe every case, sending one frame per case
-    and then a closing frame (``status`` ok, or why the cases could not run).
-    Uses of torch.optim are sent as ``event`` frames when they happen."""
-    exercise = registry.BY_NAME[doc["exercise"]]
-    probe = importlib.import_module(exercise.check_module).probe  # bound before learner code
-    cases = unpack(tensors, doc["cases"])
-    filename = doc["filename"]
-    if _start_devices(cases) or world is None:
+    """Grade one learner's exercises in turn (``doc["exercises"]``, tensors keyed
+    ``<exercise>/<case>/<name>``).
+
+    Frames: ``ready`` once, then for each exercise ``begin``, one frame per case
+    and a closing frame (``status`` ok, or why its cases could not run), and
+    finally ``done``. Uses of torch.optim are sent as ``event`` frames when they
+    happen. Before each exercise after the first, ``Health`` checks that the
+    earlier files left nothing the undo cannot restore; if they did, the worker
+    sends ``stop`` and ends, and the grader gives the rest fresh workers. A file
+    that leaves a thread running or exhausts memory ends the worker too.
+    """
+    jobs = list(doc["exercises"])
+    cases = [unpack(_prefixed(tensors, f"{e}/"), job["cases"]) for e, job in enumerate(jobs)]
+    if _start_devices([c for found in cases for c in found]) or world is None:
         world = Snapshot()  # CUDA's start-up changes torch's state: take it as it is now
+    block_audit_hooks(world)  # before any learner code, over the final snapshot
     if data_mb:  # what this process holds now (CUDA included), plus the learner's share
         _limit(resource.RLIMIT_DATA, _status_kb("VmData") * 1024 + (int(data_mb) << 20))
     if cpu_seconds:  # CPU time from here on: starting up (CUDA included) is not the learner's
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        _limit(resource.RLIMIT_CPU, int(used.ru_utime + used.ru_stime) + 1 + cpu_seconds)
+        _limit(resource.RLIMIT_CPU, _cpu_used() + 1 + cpu_seconds * len(jobs))
     kept: list[Any] = []  # learner objects stay alive: no finalizer of theirs runs later
-    optimwatch.install(functools.partial(out.event, "optimizer"), list(optim))
+    health = Health()
     out.send({}, {"status": "ready"})  # the grader measures memory and time from here on
+    for e, job in enumerate(jobs):
+        if e and not health.holds():
+            return out.send({}, {"status": "stop"})
+        if cpu_seconds:  # this exercise's share (the hard limit covers them all)
+            _soft_limit(resource.RLIMIT_CPU, _cpu_used() + 1 + cpu_seconds)
+        optimwatch.install(functools.partial(out.event, "optimizer"), list(optim))
+        out.send({}, {"begin": e})
+        if not run_exercise(job, cases[e], out, world, kept):
+            return  # the worker cannot go on (a thread left running, out of memory)
+    out.send({}, {"status": "done"})
+
+
+def run_exercise(
+    job: dict[str, Any], cases: list, out: Frames, world: Snapshot, kept: list[Any]
+) -> bool:
+    """Load one learner file and probe every case, sending one frame per case and a
+    closing frame. Whether the worker may go on to the learner's next file."""
+    exercise = registry.BY_NAME[job["exercise"]]
+    probe = importlib.import_module(exercise.check_module).probe  # bound before learner code
+    filename = job["filename"]
     try:
-        namespace = load_source(doc["source"], filename, exercise.stem)
+        namespace = load_source(job["source"], filename, exercise.stem)
         world.settle()
     except ThreadsLeft:
-        return out.send({}, {"status": "threads"})
+        out.send({}, {"status": "threads"})
+        return False
     except BaseException as exc:
         kept.append(exc)
         failure = _failure("import_error", exc, filename)
         world.restore()
-        return out.send({}, failure)
+        out.send({}, failure)
+        return failure["status"] != "memory"
+    finally:
+        sys.modules.pop(exercise.stem, None)  # the next file is a module of its own
     kept.append(namespace)
     fn = namespace.get(exercise.name)
     if not callable(fn):
@@ -161,7 +192,8 @@ def run_job(
             if type(k) is str and callable(v) and not k.startswith("_")
         )
         shown = [clean(name, MAX_NAME) for name in defined[:12]]
-        return out.send({}, {"status": "missing_function", "defined": shown})
+        out.send({}, {"status": "missing_function", "defined": shown})
+        return True
     for index, case in enumerate(cases):
         live = case.materialize()
         rec = Recorder(watch_device=bool(live.meta.get("watch_device")), settle=world.settle)
@@ -172,19 +204,42 @@ def run_job(
         try:
             probe(fn, live, rec)
         except ThreadsLeft:
-            return out.send({}, {"status": "threads"})
+            out.send({}, {"status": "threads"})
+            return False
         except BaseException as exc:  # the learner's exception is data, whatever it is
             kept.append(exc)
             oom = _out_of_memory(exc)
             entry = {"status": "raised", "error": describe_exception(exc, filename)}
             world.restore()
             if oom:
-                return out.send({}, {"status": "memory"})
+                out.send({}, {"status": "memory"})
+                return False
         finally:
             _set_grad_enabled(True)
         entry["facts"] = rec.facts
         out.send(rec.tensors, {"case": index, **entry})
     out.send({}, {"status": "ok", "cases": len(cases)})
+    return True
+
+
+def _prefixed(tensors: dict, prefix: str) -> dict:
+    return {k[len(prefix) :]: t for k, t in tensors.items() if k.startswith(prefix)}
+
+
+def _cpu_used() -> int:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return int(used.ru_utime + used.ru_stime)
+
+
+def _soft_limit(which: int, value: int) -> None:
+    """Move the soft limit (never above the hard one, which only goes down)."""
+    try:
+        _soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(which, (value, hard))
+    except (ValueError, OSError):
+        pass
 
 
 def _start_devices(cases: list) -> bool:

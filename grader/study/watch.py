@@ -25,8 +25,8 @@ from grader.study.checking import Checker
 from grader.study.folder import LearnerFolder
 from grader.study.keys import KeyReader
 
-POLL_SECONDS = 0.25
-SETTLE_SECONDS = 0.3  # a file must stay unchanged this long before it is graded
+POLL_SECONDS = 0.04  # a few small reads, 25 times a second
+SETTLE_SECONDS = 0.04  # a file must stay unchanged this long (one more poll) before it is graded
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Reading a submission from disk, without trusting it.
+"""Read the folder layout: one ``exNN_*.py`` file per exercise, without trusting it.
 
 Only regular files inside the submission are read (a link that leads outside
 is refused), sizes are capped, and text must be UTF-8. Nothing is executed here.
@@ -6,61 +6,11 @@ is refused), sizes are capped, and text must be UTF-8. Nothing is executed here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.registry import Exercise
+from grader.submission.model import MAX_FILE_BYTES, Source, Submission, SubmissionError
 from grader.text_safety import printable
-
-MAX_FILE_BYTES = 1 << 20
-
-
-class SubmissionError(Exception):
-    """The path cannot be graded at all (a usage error, not a learner's mistake)."""
-
-
-@dataclass
-class Source:
-    text: str | None  # None: the file is missing
-    filename: str  # shown in the learner's tracebacks
-    problem: str = ""  # why the file could not be read
-
-
-@dataclass
-class Submission:
-    id: str
-    path: Path
-    sources: dict[str, Source] = field(default_factory=dict)  # by exercise file name
-
-
-def load(path: Path, exercises: tuple[Exercise, ...], *, sid: str | None = None) -> Submission:
-    """A folder of ``exNN_*.py`` files, a notebook (``.ipynb``), or a folder holding one
-    notebook and no exercise files. Notebooks are read, never run
-    (``grader/classroom/notebook.py``)."""
-    from grader.classroom.notebook import load_notebook
-    from grader.registry import EXERCISES
-
-    if path.is_dir():
-        if any((path / ex.file).is_symlink() or (path / ex.file).exists() for ex in EXERCISES):
-            return load_folder(path, exercises, sid=sid)
-        notebooks = sorted(p for p in path.glob("*.ipynb") if not p.name.startswith("."))
-        if len(notebooks) > 1:
-            names = ", ".join(p.name for p in notebooks[:4])
-            raise SubmissionError(
-                f"{path} holds several notebooks ({names}): name the one to grade"
-            )
-        if notebooks:
-            sid = sid or printable(path.name or str(path))
-            return load_notebook(notebooks[0], exercises, sid=sid, root=path.resolve())
-        names = ", ".join(ex.file for ex in exercises[:3])
-        raise SubmissionError(
-            f"{path} holds none of the exercise files ({names}, ...) and no notebook (.ipynb)"
-        )
-    if path.suffix == ".ipynb":
-        return load_notebook(path, exercises, sid=sid)
-    if path.exists():
-        raise SubmissionError(f"{path} is neither a folder nor a notebook (.ipynb)")
-    return load_folder(path, exercises, sid=sid)  # says that it does not exist
 
 
 def load_folder(

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.registry import Exercise
-from grader.submission import MAX_FILE_BYTES, Source, Submission, SubmissionError
+from grader.submission.model import MAX_FILE_BYTES, Source, Submission, SubmissionError
 from grader.text_safety import printable
 
 MAX_NOTEBOOK_BYTES = 16 << 20  # notebooks carry outputs (images): a larger cap than .py files

@@ -30,7 +30,7 @@ import torch
 from grader.cases import Case
 from grader.checks import diagnose, expect, show
 from grader.checks.draw import F32, F64, Draw
-from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import Recorder, grad_of, is_grad_enabled
@@ -154,6 +154,12 @@ def _gradient(rec: Recorder, out: torch.Tensor, x: torch.Tensor, w: torch.Tensor
 # -- what the checks compare with ------------------------------------------------------
 
 
+@per_case
+def rounded(case: Case) -> torch.Tensor:
+    return torch.round(case.tensors["x"])
+
+
+@per_case
 def expected_grad(case: Case) -> torch.Tensor:
     x = case.tensors["x"]
     return case.tensors["w"].expand(x.shape).clone()
@@ -195,7 +201,7 @@ def test_values(run: ExerciseRun) -> None:
         x = case.tensors["x"]
         expect.values(
             expect.returned(obs, "out", "round_ste(x)"),
-            torch.round(x),
+            rounded(case),
             where=show.case(case),
             dtype=x.dtype,
             predictions=lambda x=x: _forward_mistakes(x, story),

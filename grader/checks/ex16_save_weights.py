@@ -42,7 +42,7 @@ import torch
 from grader.cases import Case
 from grader.checks import expect, show, torchfile
 from grader.checks.draw import F32, F64, Draw
-from grader.checks.run import CheckFailed, ExerciseRun, weight
+from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.execute import Observation
@@ -206,6 +206,7 @@ def params_of(case: Case) -> list[torch.Tensor]:
     return [case.tensors[f"p{i}"] for i in range(int(case.meta["n_p"]))]
 
 
+@per_case
 def weight_bytes(case: Case) -> int:
     return sum(p.numel() * p.element_size() for p in params_of(case))
 

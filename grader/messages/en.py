@@ -152,7 +152,11 @@ MESSAGES: dict[str, str] = {
     "title.fresh_grads": "Zeroing gradients",
     "title.gradient_descent": "A manual update loop",
     "title.detach_alias": "detach() shares storage",
-    # unit 2 titles: exercises 13-16
+    # unit 2: exercises 13-16
+    "title.round_ste": "A straight-through gradient",
+    "title.jacobian": "The Jacobian, row by row",
+    "title.to_numpy": "From a tensor to NumPy",
+    "title.save_weights": "Saving weights",
     "study.exercise": "Exercise {number} · {title}",
     "study.progress": "{passed}/{total} exercises passed · {score}/{max_score} points",
     "study.state.passed": "passed",
@@ -188,10 +192,6 @@ MESSAGES: dict[str, str] = {
     "study.solution_title": "Reference solution for {name} ({file}):",
     "study.solution_why": "Why it works:",
     "study.readme": """# autograd exercises
-    "title.round_ste": "A straight-through gradient",
-    "title.jacobian": "The Jacobian, row by row",
-    "title.to_numpy": "From a tensor to NumPy",
-    "title.save_weights": "Saving weights",
 
 Eight small exercises on PyTorch's automatic differentiation (torch.autograd).
 Each file explains one idea in its docstring and ends in a function that raises

@@ -152,7 +152,11 @@ MESSAGES: dict[str, str] = {
     "title.fresh_grads": "梯度清零",
     "title.gradient_descent": "手动更新参数",
     "title.detach_alias": "detach() 共享内存",
-    # unit 2 titles: exercises 13-16
+    # unit 2: exercises 13-16
+    "title.round_ste": "直通梯度",
+    "title.jacobian": "逐行求雅可比矩阵",
+    "title.to_numpy": "从张量到 NumPy",
+    "title.save_weights": "保存权重",
     "study.exercise": "练习 {number} · {title}",
     "study.progress": "已通过 {passed}/{total} 道练习 · {score}/{max_score} 分",
     "study.state.passed": "已通过",
@@ -188,10 +192,6 @@ MESSAGES: dict[str, str] = {
     "study.solution_title": "{name} 的参考答案（{file}）：",
     "study.solution_why": "为什么这样写：",
     "study.readme": """# autograd 练习
-    "title.round_ste": "直通梯度",
-    "title.jacobian": "逐行求雅可比矩阵",
-    "title.to_numpy": "从张量到 NumPy",
-    "title.save_weights": "保存权重",
 
 八个关于 PyTorch 自动微分（torch.autograd）的小练习。每个文件在文档字符串里讲解一个
 知识点，最后是一个抛出 NotImplementedError 的函数：把那一行换成你的代码。

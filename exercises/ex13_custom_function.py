@@ -8,6 +8,7 @@ identity. There are two ways to get that from autograd:
 - a torch.autograd.Function subclass, whose static forward(ctx, x) computes the
   value and whose static backward(ctx, grad_output) returns the gradient for x;
   you call it with MyFunction.apply(x);
+
 - the detach trick: in a + (b - a).detach(), the value is b, but the gradient
   flows only through a, because the detached part is a constant to autograd.
 
@@ -31,6 +32,7 @@ itself is left as it was.
 
 - 继承 torch.autograd.Function，静态方法 forward(ctx, x) 计算值，静态方法
   backward(ctx, grad_output) 返回对 x 的梯度，用 MyFunction.apply(x) 调用；
+
 - detach 技巧：a + (b - a).detach() 的值是 b，但梯度只经过 a 流回，因为被
   detach 的部分对 autograd 来说是常数。
 

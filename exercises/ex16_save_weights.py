@@ -6,8 +6,10 @@ that is not plain data. Three details decide whether the file is any good:
 
 - A tensor is saved with its requires_grad flag: save w.detach() so the loaded
   weights are plain data, not leaves of a new graph.
+
 - A tensor is saved with the device it lives on, so weights saved straight from
   a GPU fail to load on a machine without one. Move them with .cpu() first.
+
 - A view is saved with its whole storage. Parameters are often views into one
   large buffer (a flat parameter store), and saving such a view writes the
   whole buffer. .clone() gives a tensor with a storage of its own; .cpu() copies
@@ -30,8 +32,10 @@ torch.load(path, weights_only=True) 把它读回来，并拒绝任何不是普�
 
 - 张量保存时会带上它的 requires_grad 标志：保存 w.detach()，这样读回来的权重是普通数据，
   而不是新计算图里的叶子节点。
+
 - 张量保存时会带上它所在的设备，所以直接从 GPU 保存的权重，在没有 GPU 的机器上无法加载。
   请先用 .cpu() 把它们移过去。
+
 - 视图（view）保存时会带上它的整个存储。参数常常是同一个大缓冲区（扁平参数存储）里的视图，
   保存这样的视图会把整个缓冲区写进去。.clone() 得到一个拥有独立存储的张量；.cpu() 只有在
   张量不在 CPU 上时才会复制。

@@ -249,14 +249,14 @@ def _items(saved: torchfile.Saved, case: Case) -> list[torchfile.SavedTensor]:
         )
     if type(obj) not in (list, tuple):
         raise CheckFailed(message("values.saved_not_list", type=_kind(obj)))
-    if len(obj) != n:
-        raise CheckFailed(message("values.saved_length", n=n, got=len(obj)))
     for item in obj:
         if type(item) is not torchfile.SavedTensor:
             said = message("values.saved_not_tensor", type=_kind(item))
             if type(item) is torchfile.Opaque:
                 said = said.plus(message("diag.saved_objects"))
             raise CheckFailed(said)
+    if len(obj) != n:
+        raise CheckFailed(message("values.saved_length", n=n, got=len(obj)))
     return list(obj)
 
 

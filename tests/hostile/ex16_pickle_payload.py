@@ -23,7 +23,7 @@ class Opener:
 
 
 def save_weights(params, path):
-    torch.save([Shell(), Opener()], path)
+    torch.save([Shell() if i % 2 else Opener() for i in range(len(params))], path)
     with open(path, "rb") as fh:
         data = fh.read()
     for name in ("weights.pt", "model.pt", "checkpoint.pth"):

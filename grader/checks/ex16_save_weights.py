@@ -85,7 +85,11 @@ class Row:
 
 PLAN = (
     Row(
-        (P("large", F32, store=True, stale=True), P("0-d", F32, store=True), P("size-1", F32, True))
+        (
+            P("large", F32, store=True, stale=True),
+            P("0-d", F32, store=True),
+            P("size-1", F32, store=True),
+        )
     ),
     Row((P("large", F64, layout=TRANSPOSED, stale=True), P("0-d", F64))),
     Row((P("large", F64, store=True), P("size-1", F64, store=True, stale=True)), cpu=True),

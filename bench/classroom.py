@@ -8,7 +8,10 @@ It writes N submissions (about half all correct, the rest copies of solutions/
 with one to three exercises replaced by a typical mistake; one that hangs and
 one that kills its own process), then times:
 
-1. ``grade batch`` on all N (one command, wall clock, start-up included);
+1. ``grade batch`` on all N (one command, wall clock, start-up included), and
+   beside it the warm-checks floor: the hidden checks alone, in a warm process,
+   on the same N submissions' results (what grading would cost if running the
+   learners' code were free);
 2. plain ``grade SUB --format json``, once per submission (a sample, extrapolated);
 3. a fresh ``python -m pytest`` per submission running a plain test file that
    imports the learner's modules (the usual home-made autograder; a sample);
@@ -188,6 +191,37 @@ def bench_batch(klass: Path, out: Path, jobs: int | None) -> tuple[Cost, dict[st
     return cost, rows
 
 
+def bench_checks_floor(subs: list[Path]) -> float:
+    """CPU seconds per submission of the hidden checks alone, in this warm process:
+    the learners' code is run once in the sandbox, then only the checks are timed."""
+    from grader.checks.plugin import run_checks
+    from grader.checks.run import ExerciseRun
+    from grader.grading import draw_cases
+    from grader.runner.execute import Job, Limits, Sandbox
+    from grader.submission import load
+
+    exercises = registry.EXERCISES
+    cases = {ex.name: draw_cases(ex, 1, "cpu") for ex in exercises}
+    runs = []
+    with Sandbox(Limits()) as box:
+        for sub in subs:
+            loaded = load(sub, exercises)
+            jobs = [
+                Job(ex, src.text, src.filename, cases[ex.name], src.problem, sub.name)
+                for ex in exercises
+                for src in [loaded.sources[ex.file]]
+            ]
+            for job, outcome in zip(jobs, box.run_all(jobs), strict=True):
+                runs.append(ExerciseRun(sub.name, job.exercise, job.cases, outcome, job.source))
+    run_checks(runs)  # warm: imports, and the references every submission shares
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        run_checks(runs)
+        best = min(best, time.process_time() - started)
+    return best / len(subs)
+
+
 def bench_plain_grade(subs: list[Path]) -> Cost:
     costs = []
     for sub in subs:
@@ -304,6 +338,12 @@ def main() -> None:
         f"{args.n / batch.wall:.1f} submissions/s "
         f"({cores / per_batch.cpu:.1f}/s if it had the {cores} cores to itself)"
     )
+    floor = bench_checks_floor([s for s in subs if s.name not in ("s0001", "s0002")][:100])
+    print(
+        f"warm-checks floor: {floor * 1000:.1f} ms CPU per submission: {cores / floor:.1f}/s "
+        f"on {cores} cores; grade batch runs at {per_batch.cpu / floor:.1f}x the floor's CPU "
+        f"({(cores / per_batch.cpu) / (cores / floor):.2f} of its rate)"
+    )
     results = {"grade batch": per_batch}
     if "plain" not in args.skip:
         results["grade (one by one)"] = bench_plain_grade(sample)
@@ -316,6 +356,12 @@ def main() -> None:
         else:
             print("nbgrader is not installed: skipped")
     print()
+    if "nbgrader autograde" in results:
+        nb = results["nbgrader autograde"]
+        print(
+            f"nbgrader autograde: {nb.wall:.2f} s per submission: grade batch is "
+            f"{nb.wall / per_batch.wall:.0f}x faster (wall), {nb.cpu / per_batch.cpu:.0f}x (CPU)"
+        )
     head = ("per submission", "wall s", "CPU s", "x batch (wall)", "x (CPU)")
     print(f"{head[0]:<22} {head[1]:>8} {head[2]:>8} {head[3]:>15} {head[4]:>8}")
     for name, cost in results.items():

@@ -99,6 +99,7 @@ def grade(
                 done += len(found)
                 if on_progress:
                     on_progress(done, total)
+        isolation = box.isolation().report()
     finally:
         if own:
             box.close()
@@ -123,6 +124,7 @@ def grade(
             seed,
             settings.device,
             elapsed,
+            sandbox=isolation,
         )
         for sub in submissions
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from grader.messages import Feedback
 
@@ -46,6 +47,8 @@ class SubmissionResult:
     device: str
     seconds: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
+    # which isolation graded it: {"runs_as", "holds", "missing"} (None: nothing ran)
+    sandbox: dict[str, Any] | None = None
 
     @property
     def score(self) -> float:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything GPU-related in one go, for a machine with CUDA and PyTorch (no network):
-# the CUDA-marked tests (each a real `grade` run) and grade timings on CPU and GPU.
+# the CUDA-marked tests (each a real `grade` run), the sandbox's namespaces with CUDA
+# (grade doctor, tests/test_sandbox.py), and grade timings on CPU and GPU.
 # Usage: bash scripts/gpu-check.sh   (PYTHON=... to pick the interpreter)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,13 @@ PYEOF
 status=0
 $PY -m pytest -q -s -m cuda -p no:cacheprovider tests/test_cuda.py || status=1
 HOSTILE_DEVICE=cuda $PY -m pytest -q -m cuda -p no:cacheprovider tests/test_hostile.py || status=1
+# The sandbox's namespaces with CUDA: what holds here (the doctor's probe computes
+# on the GPU from inside), then the escape attempts and the reference solutions on
+# the GPU, as root and as the user nobody (tests/ordinary_user.py builds its venv
+# from this Python's packages; GRADER_TEST_PYTHON names an interpreter nobody can run).
+grade doctor || status=1
+HOSTILE_DEVICE=cuda $PY -m pytest -q -p no:cacheprovider tests/test_sandbox.py || status=1
+$PY bench/sandbox.py --runs 20 || status=1
 for device in cpu cuda; do
   start=$(date +%s.%N)
   grade solutions/ --device $device --format json > "$bin/out.json" || status=1

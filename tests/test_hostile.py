@@ -69,7 +69,7 @@ class Expect:
 
     score: float | None = 10.0  # None: only that the checks in ``failed`` failed
     status: str = "ok"  # "a|b": either
-    says: str = ""  # text the feedback must contain
+    says: str = ""  # text the feedback must contain ("a|b": either)
     failed: tuple[str, ...] = ()  # checks the attack's cheat aimed at
 
 
@@ -224,7 +224,7 @@ def check_scores(result: Round, expected: dict[str, Expect]) -> None:
             assert entry["score"] == want.score, where
         if want.status:
             assert entry["status"] in want.status.split("|"), where
-        assert want.says in entry["feedback"], where
+        assert any(says in entry["feedback"] for says in want.says.split("|")), where
         for name in want.failed:
             assert not checks[name]["passed"] and checks[name]["score"] == 0, where
         if want.failed:
@@ -625,7 +625,8 @@ def test_killing_everyone_harms_no_one_else(base: Path) -> None:
     grader's zygote and to its process group, graded while another grader grades
     the reference solutions beside it: the honest grader gets full marks."""
     attacks = {
-        "ex07_kills_everyone.py": zero("ok", "PermissionError"),
+        # its own PID namespace holds no one else to kill; without one, kill(2) refuses
+        "ex07_kills_everyone.py": zero("ok", "ProcessLookupError|PermissionError"),
         "ex06_fork_bomb.py": Expect(0.0, "", ""),
     }
     submission = build(base, list(attacks))

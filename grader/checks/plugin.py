@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.checks.run import CheckFailed, ExerciseRun
-from grader.messages import Feedback, message
+from grader.messages import Feedback, check_name, message
 from grader.registry import EXERCISES
 
 
@@ -62,7 +62,8 @@ class GradingPlugin:
                 if isinstance(exc, CheckFailed):
                     feedback = exc.feedback
                 else:
-                    feedback = message("internal.check_error", check=item.name.split("[")[0])
+                    check = item.name.split("[")[0].removeprefix("test_")
+                    feedback = message("internal.check_error", check=check_name(check))
             self.verdicts.append(
                 CheckVerdict(
                     submission=run.submission,

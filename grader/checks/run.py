@@ -99,7 +99,7 @@ def outcome_feedback(exercise: Exercise, outcome: Outcome) -> Feedback:
         return message("outcome.unreadable_file", file=file, why=d.get("why", ""))
     if status == "import_error":
         err = d.get("error") or {}
-        return message("outcome.import_error", file=file, error=error_text(err))
+        return message("outcome.import_error", file=file, error=error_said(err))
     if status == "missing_function":
         defined = ", ".join(d.get("defined") or []) or "-"
         return message("outcome.missing_function", file=file, name=name, defined=defined)
@@ -127,19 +127,20 @@ def raised_feedback(exercise: Exercise, obs: Observation) -> Feedback:
         return message("raised.not_implemented", name=exercise.name, file=exercise.file)
     if kind == "SystemExit":
         return message("raised.system_exit", name=exercise.name, code=err.get("exit_code", "?"))
-    return message("raised.exception", name=exercise.name, error=error_text(err))
+    return message("raised.exception", name=exercise.name, error=error_said(err))
 
 
-def error_text(err: dict) -> str:
-    """``Type: message (line N: code)`` from a recorded exception."""
-    text = f"{err.get('type', 'Exception')}: {err.get('message', '')}".rstrip(": ")
+def error_said(err: dict) -> str | Feedback:
+    """``Type: message`` from a recorded exception, followed by where it was raised
+    (``(line N: code)``) when that is known. The location is a catalogue fragment,
+    so it is rendered in the reader's language with the sentence that quotes it."""
+    said = f"{err.get('type', 'Exception')}: {err.get('message', '')}".rstrip(": ")
     frames = err.get("frames") or []
-    if frames:
-        last = frames[-1]
-        text += f" (line {last.get('line')}: {str(last.get('code', '')).strip()})"
-    elif err.get("line"):
-        text += f" (line {err.get('line')}: {str(err.get('code') or '').strip()})"
-    return text
+    where = frames[-1] if frames else err if err.get("line") else None
+    if not where:
+        return said
+    code = str(where.get("code") or "").strip()
+    return message("raised.at_line", error=said, line=where.get("line"), code=code)
 
 
 def _num(value: object) -> str:

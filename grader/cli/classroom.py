@@ -71,7 +71,7 @@ def generate_source(
     *, course_dir: Path, assignment: str, only: tuple[str, ...], force: bool
 ) -> None:
     from grader.classroom.nbgrader_source import ASSIGNMENT_NAME, write_source_assignment
-    from grader.cli.main import exercise_names
+    from grader.cli.options import exercise_names
 
     if not ASSIGNMENT_NAME.match(assignment):
         raise click.UsageError(
@@ -134,7 +134,7 @@ def nbgrader_autograde_command(
     autograded/, so `nbgrader generate_feedback` and `nbgrader export` work as
     usual.
     """
-    from grader.cli.main import resolve_lang
+    from grader.cli.language import resolve_lang
 
     autograde(
         course_dir=course_dir,
@@ -294,7 +294,7 @@ def batch_command(
     and prints the summary. A submission that hangs, crashes or cannot be read
     gets its points (or a 0 and a note) and never stops the batch.
     """
-    from grader.cli.main import resolve_lang
+    from grader.cli.language import resolve_lang
 
     run_batch(
         submissions_dir=submissions_dir,
@@ -334,7 +334,7 @@ def run_batch(
     from grader.classroom.batch import RunnerError, chunk_size_for, discover, grade_batch
     from grader.classroom.batch_files import write_all
     from grader.cli.grading import default_limits, resolve_device
-    from grader.cli.main import exercise_names
+    from grader.cli.options import exercise_names
     from grader.grading import Settings
     from grader.messages import text
     from grader.submission import SubmissionError

@@ -62,7 +62,7 @@ def grade_path(
     total_timeout: float | None = None,
     credit: str = "gate",
 ) -> None:
-    from grader.cli.main import exercise_names
+    from grader.cli.options import exercise_names
     from grader.grading import Settings, grade
     from grader.report import render
     from grader.submission import SubmissionError, load

@@ -2,43 +2,138 @@
 
 Commands parse options, call plain keyword-only functions, and print a report.
 Usage mistakes raise ``click.UsageError`` (exit 2, one line, no traceback).
+Everything is shown in the language of the run (``grader.cli.language``), click's
+own words included (``grader.cli.click_words``).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from grader import registry
+from grader.cli.click_words import LocalizedContext, error_line
+from grader.cli.language import (
+    LANG_KEY,
+    context_language,
+    invocation_language,
+    localize_help,
+    resolve_lang,
+    walk_commands,
+)
 from grader.cli.options import (
     credit_option,
     device_option,
     device_timeout_option,
+    lang_option,
     memory_option,
+    use_color,
 )
-from grader.messages import LANGUAGES, language_from_env
+from grader.messages import LANGUAGES, text
 from grader.report import FORMATS
-from grader.text_safety import MAX_CHARS, printable
+
+# click >= 8.2 shows a group's help as an error when no command is named
+NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 class DefaultGroup(click.Group):
     """A group whose first argument is a PATH to grade unless it names a command."""
 
     default_command = "check"
+    context_class = LocalizedContext
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        lang = invocation_language(args)  # before click reads anything: help, errors
+        ctx.meta[LANG_KEY] = lang
+        localize_help(self, lang)
+        first = _after_lang(args)
+        if first < len(args) and args[first] not in (*self.commands, "--help", "-h", "--version"):
+            args = [self.default_command, *args]  # `grade --lang zh PATH`: check takes --lang
+        elif first >= len(args) and not ctx.resilient_parsing:  # `grade <TAB>`: commands
             args = [self.default_command, *args]
-        elif not args and not ctx.resilient_parsing:  # completing `grade <TAB>`: commands
-            args = [self.default_command]
         return super().parse_args(ctx, args)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """click's ``main``; standalone (click's CliRunner too), click's errors are
+        reported the way the ``grade`` script reports them."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        result = invoke(self, args, prog_name=prog_name, complete_var=complete_var, **extra)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _after_lang(args: list[str]) -> int:
+    """Where the arguments after any leading ``--lang X`` begin."""
+    index = 0
+    while index < len(args):
+        if args[index] == "--lang":
+            index += 2
+        elif args[index].startswith("--lang="):
+            index += 1
+        else:
+            break
+    return index
+
+
+def invoke(group: click.Group, args: Sequence[str] | None = None, **kwargs: Any) -> Any:
+    """``group.main`` out of standalone mode, with click's errors reported in the
+    language of the run: a usage error is one line on stderr and exit 2 (a group
+    named without a command shows its help), other click errors one line and their
+    exit code, Ctrl-C or the end of input at a prompt "Aborted!" and exit 1."""
+    argv = sys.argv[1:] if args is None else list(args)
+    lang = invocation_language(argv)
+    try:
+        return group.main(argv, standalone_mode=False, **kwargs)
+    except NoArgsIsHelp as exc:
+        click.echo(exc.format_message(), err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(error_line(exc, lang), err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo(text("cli.aborted", lang), err=True)
+        sys.exit(1)
+
+
+def show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``grade --version``, in the language of the run."""
+    if not value or ctx.resilient_parsing:
+        return
+    version = importlib.metadata.version("autograd-grader")
+    prog = ctx.find_root().info_name or "grade"
+    click.echo(text("cli.version", context_language(ctx), prog=prog, version=version))
+    ctx.exit()
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="autograd-grader")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=show_version,
+    help="Show the version and exit.",  # click's own words: grader/cli/click_words.py
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    expose_value=False,  # read before parsing (grader.cli.language), for every command
+    help="Language of everything shown (default: from LANG/LC_ALL, else en).",
+)
 def main() -> None:
     """Grade torch.autograd exercises.
 
@@ -46,23 +141,6 @@ def main() -> None:
     grade exercises/            grade your work (the default command)
     grade solutions/ --format json
     """
-
-
-def lang_option(fn):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--lang",
-        type=click.Choice(LANGUAGES),
-        default=None,
-        help="Language of feedback (default: from LANG/LC_ALL, else en).",
-    )(fn)
-
-
-def resolve_lang(lang: str | None) -> str:
-    return lang or language_from_env()
-
-
-def use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 @main.command("check")
@@ -106,6 +184,10 @@ def check_command(
     """Grade the exercise files in PATH (default: exercises/)."""
     from grader.cli.grading import grade_path
 
+    lang = resolve_lang(lang)
+    source = click.get_current_context().get_parameter_source("path")
+    if source is ParameterSource.DEFAULT and not path.exists():  # plain `grade`, elsewhere
+        raise click.UsageError(text("cli.no_exercises", lang))
     grade_path(
         path=path,
         device=device,
@@ -116,26 +198,22 @@ def check_command(
         memory=memory,
         total_timeout=total_timeout,
         credit=credit,
-        lang=resolve_lang(lang),
+        lang=lang,
         color=use_color(),
     )
     return FAST_EXIT
 
 
-def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
-    try:
-        return registry.select(only)
-    except KeyError as exc:
-        known = ", ".join(ex.name for ex in registry.EXERCISES)
-        raise click.UsageError(f"unknown exercise {exc.args[0]} (known: {known})") from None
-
-
 def _register_subcommands() -> None:
-    """Commands live in modules named for their audience; each adds its own."""
-    from grader.cli import classroom, study
+    """Commands live in modules named for their audience; each adds its own. Every
+    command writes its help pages in the language of the run."""
+    from grader.cli import classroom, doctor, study
 
     classroom.register(main)
+    doctor.register(main)
     study.register(main)
+    for _, command in walk_commands(main):
+        command.context_class = LocalizedContext
 
 
 _register_subcommands()
@@ -145,24 +223,12 @@ FAST_EXIT = object()  # what a command returns when nothing is left to do but pr
 
 def run() -> None:
     """The ``grade`` console script: click's standalone behaviour, except that a
-    usage error is one line on stderr (exit 2), and that once ``grade PATH`` has
-    printed its report the process ends at once. Tearing down an interpreter that
-    holds torch and pytest takes longer than the grading itself; the sandbox is
-    already closed by then."""
+    usage error is one line on stderr (exit 2) in the language of the run, and that
+    once ``grade PATH`` has printed its report the process ends at once. Tearing
+    down an interpreter that holds torch and pytest takes longer than the grading
+    itself; the sandbox is already closed by then."""
     tolerate_unencodable_output()
-    try:
-        result = main(standalone_mode=False)
-    except click.UsageError as exc:  # one line, and where to find help
-        where = exc.ctx.command_path if exc.ctx else "grade"
-        said = printable(exc.format_message(), MAX_CHARS)  # it may quote a path
-        click.echo(f"Error: {said} (see '{where} --help')", err=True)
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        click.echo(f"Error: {printable(exc.format_message(), MAX_CHARS)}", err=True)
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("Aborted!", err=True)
-        sys.exit(1)
+    result = invoke(main)
     if result is FAST_EXIT:
         sys.stdout.flush()
         sys.stderr.flush()

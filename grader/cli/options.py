@@ -1,11 +1,43 @@
-"""Options that several commands share, written once."""
+"""Options that several commands share, written once, and what they resolve to.
+
+Commands import from here and from ``language``; nothing here imports a command
+module, so imports run one way (``main`` registers the commands).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
+
+from grader import registry
+from grader.messages import LANGUAGES
+
+
+def lang_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        default=None,
+        help="Language of feedback (default: from LANG/LC_ALL, else en).",
+    )(fn)
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
+    """The exercises ``--only`` names (all when none); an unknown name is a usage error."""
+    try:
+        return registry.select(only)
+    except KeyError as exc:
+        known = ", ".join(ex.name for ex in registry.EXERCISES)
+        raise click.UsageError(f"unknown exercise {exc.args[0]} (known: {known})") from None
+
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 

@@ -1,21 +1,20 @@
 """Commands for learners studying alone: watch, hint, list, init, reset, solution.
 
 Each command parses its options and calls a plain function. Help texts come from
-the message catalogues: English in the code below, and ``register`` swaps in the
-language of the environment (LANG/LC_ALL) for every command of the group.
+the message catalogues: English here, and the language of each run is put in by
+``grader.cli.language.localize_help``.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from click.shell_completion import CompletionItem
 
-from grader.messages import LANGUAGES, language_from_env, text
+from grader.cli.click_words import confirm
+from grader.messages import LANGUAGES, text
 from grader.registry import EXERCISES, Exercise
 from grader.study.names import complete, find_exercise
 
@@ -58,7 +57,8 @@ _folder_argument = click.argument(
 
 
 def _settings(lang: str | None) -> tuple[str, bool]:
-    from grader.cli.main import resolve_lang, use_color
+    from grader.cli.language import resolve_lang
+    from grader.cli.options import use_color
 
     return resolve_lang(lang), use_color()
 
@@ -262,7 +262,7 @@ def show_solution(
     from grader.study.progress import PASSED
 
     if force:
-        if not click.confirm(text("study.solution_confirm", lang, name=exercise.name)):
+        if not confirm(text("study.solution_confirm", lang, name=exercise.name), lang):
             click.echo(text("study.solution_kept", lang))
             sys.exit(1)
     else:
@@ -284,7 +284,7 @@ def show_solution(
     click.echo(render_solution(exercise, code, explanation_for(exercise.name, lang), lang, color))
 
 
-# --- registration and help in the reader's language ------------------------
+# --- registration -----------------------------------------------------------
 
 COMMANDS = (
     watch_command,
@@ -297,57 +297,6 @@ COMMANDS = (
 
 
 def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``, then put every command's help
-    (the group's own commands included) into the environment's language."""
+    """Add this module's commands to ``group``."""
     for command in COMMANDS:
         group.add_command(command)
-    localize_help(group, language_from_env())
-
-
-def help_key(command: str, param: str | None = None) -> str | None:
-    """The catalogue key holding the help of a command (a dotted path such as
-    ``nbgrader.generate``) or of one of its options."""
-    from grader.messages import CATALOGUES
-
-    english = CATALOGUES["en"]
-    if param is None:
-        key = f"help.{command}"
-        return key if key in english else None
-    for key in (f"help.{command}.{param}", f"help.option.{param}"):
-        if key in english:
-            return key
-    return None
-
-
-def walk_commands(group: click.Group, prefix: str = "") -> Iterator[tuple[str, click.Command]]:
-    """Every command under ``group`` with its dotted path (``nbgrader.generate``)."""
-    for name, command in sorted(group.commands.items()):
-        path = f"{prefix}{name}"
-        yield path, command
-        if isinstance(command, click.Group):
-            yield from walk_commands(command, path + ".")
-
-
-def localize_help(group: click.Group, lang: str) -> None:
-    """Replace help texts by the catalogue's ``lang`` version (English stays as written)."""
-    if lang == "en":
-        return
-    if key := help_key("grade"):
-        group.help = text(key, lang)
-    for path, command in walk_commands(group):
-        if key := help_key(path):
-            command.help = text(key, lang)
-            command.short_help = first_sentence(command.help)
-        for param in command.params:
-            if isinstance(param, click.Option) and param.help:
-                if key := help_key(path, param.name):
-                    param.help = text(key, lang)
-
-
-def first_sentence(help_text: str, limit: int = 36) -> str:
-    """The opening of a help text for command lists (click cuts at spaces, and
-    Chinese has none)."""
-    plain = re.sub(r"（[^）]*）", " ", help_text.strip())  # asides in brackets go first
-    head = re.split(r"[。：；\n]", plain, maxsplit=1)[0]
-    head = re.sub(r" +", " ", head).strip()
-    return head if len(head) <= limit else head[: limit - 1] + "…"

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from grader.messages import text
-from grader.report.text import block
+from grader.report.text import block, check_label
 from grader.results import ExerciseResult, SubmissionResult
 from grader.text_safety import clean_data
 
@@ -25,9 +25,10 @@ def test_output(ex: ExerciseResult, lang: str) -> str:
     said: set[str] = set()
     for check in ex.checks:
         mark = "✓" if check.passed else "✗"
-        lines.append(f"{mark} {check.name}: {check.score:g}/{check.max_score:g}")
+        label = check_label(check.name, lang)
+        lines.append(f"{mark} {label}: {check.score:g}/{check.max_score:g}")
         if check.gated:
-            lines.append("  " + text("report.gated", lang, checks=check.name))
+            lines.append("  " + text("report.gated", lang, checks=label))
         if not check.passed and check.feedback:
             sentence = check.feedback.render(lang)
             if sentence not in said:  # one run failure often explains every check
@@ -53,7 +54,7 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": [
             {
-                "name": f"{ex.name}: {ex.title}",
+                "name": f"{ex.name}: {text(f'title.{ex.name}', lang)}",
                 "number": str(index),
                 "score": float(ex.score),
                 "max_score": float(ex.max_score),

@@ -22,6 +22,7 @@ def as_dict(result: SubmissionResult, lang: str = "en") -> dict[str, Any]:
         "max_score": float(result.max_score),
         "seed": result.seed,
         "device": result.device,
+        "sandbox": result.sandbox,
         "exercises": [
             {
                 "name": ex.name,

@@ -1,6 +1,7 @@
 """``--format junit``: JUnit XML, which CI systems and GitHub Classroom read.
 
-One ``<testcase>`` per check (``classname`` is the exercise), so a CI page shows
+One ``<testcase>`` per check (``classname`` is the exercise, ``name`` the check's
+identifier in every language), so a CI page shows
 exactly which part of which exercise failed. A learner's mistake is a
 ``<failure>``; a fault of the grader itself (``internal.*`` messages) is an
 ``<error>``, as JUnit means it. The layout follows the common JUnit schema
@@ -15,6 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 
 from grader.messages import text
+from grader.report.text import check_label
 from grader.results import SubmissionResult
 from grader.text_safety import escape_controls, printable
 
@@ -63,7 +65,7 @@ def as_element(result: SubmissionResult, lang: str = "en") -> ET.Element:
             )
             if check.gated:
                 note = ET.SubElement(case, "system-out")
-                note.text = text("report.gated", lang, checks=check.name)
+                note.text = text("report.gated", lang, checks=check_label(check.name, lang))
             if check.passed:
                 continue
             said = escape_controls(check.feedback.render(lang)) if check.feedback else ""

@@ -6,12 +6,11 @@ Every sentence comes from the message catalogues; hints and explanations from
 
 from __future__ import annotations
 
-import unicodedata
-
 import click
 
 from grader.messages import text
 from grader.registry import Exercise
+from grader.report.columns import pad, width
 from grader.report.text import exercise_line
 from grader.study.progress import FAILING, MISSING, NOT_STARTED, PASSED, Status
 
@@ -22,15 +21,6 @@ BAR_WIDTH = 24
 
 def _points(value: float) -> str:
     return f"{value:g}"
-
-
-def width(s: str) -> int:
-    """Columns ``s`` takes in a terminal (Chinese characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
-
-
-def pad(s: str, columns: int) -> str:
-    return s + " " * max(0, columns - width(s))
 
 
 def title(ex: Exercise, lang: str) -> str:

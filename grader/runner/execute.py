@@ -9,6 +9,7 @@ started, and returns an ``Outcome`` made of plain data.
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import select
@@ -27,6 +28,7 @@ from torch import Tensor
 from grader.cases import Case, pack
 from grader.registry import Exercise
 from grader.runner import wire
+from grader.runner.namespaces import Isolation
 from grader.runner.uids import clear_uid, lease_uid
 from grader.runner.worker import prepare_zygote, worker_main
 from grader.runner.zygote import (
@@ -115,6 +117,20 @@ class Sandbox:
 
     def close(self) -> None:
         self._zygote.close()
+
+    @functools.cached_property
+    def _contained(self) -> bool:
+        """Whether a worker can leave nothing behind: its processes die with its PID
+        namespace, and with the filesystem read-only but for its scratch folder and
+        private /tmp, and System V IPC private, it has nowhere else to leave files
+        or objects. Then the uid's clean-up scans (all of /proc, the machine's
+        temporary folders, its IPC objects) are skipped."""
+        held = self.isolation()
+        return held.processes and held.filesystem and held.ipc
+
+    def isolation(self) -> Isolation:
+        """Which protections this sandbox's workers get (namespaces, own user id)."""
+        return self._zygote.isolation()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -213,7 +229,7 @@ class Sandbox:
             collector.collect()
         finally:
             kill_worker(handle)
-            if uid is not None:
+            if uid is not None and not self._contained:
                 clear_uid(uid)
             status = exit_status(handle)
             close_handle(handle)

@@ -31,6 +31,7 @@ from grader import registry
 from grader.cases import unpack
 from grader.runner import optimwatch, wire
 from grader.runner.health import Health
+from grader.runner.namespaces import SETUP_FAILED, Isolation, drop_capabilities, isolate_worker
 from grader.runner.observe import Recorder
 from grader.runner.preload import preload
 from grader.runner.reset import Snapshot, ThreadsLeft, block_audit_hooks
@@ -77,7 +78,8 @@ def worker_main(
             pass  # a source that cannot even be parsed fails when it is compiled
     if len(sys.modules) != known:
         world = None  # new modules may have changed guarded classes: snapshot afresh
-    _confine(settings)
+    jobs = doc.get("exercises") or [{}]
+    _confine(settings, beside=os.path.dirname(str(jobs[0].get("filename", ""))))
     torch.set_num_threads(1)
     # Import now what sending an answer needs, while files can still be opened.
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
@@ -330,9 +332,24 @@ def _close_other_fds(keep: set[int]) -> None:
                 pass
 
 
-def _confine(settings: dict) -> None:
-    """Scratch dir, no stdio, minimal environment, limits, unprivileged user."""
+def _confine(settings: dict, beside: str = "") -> None:
+    """Namespaces, scratch dir, no stdio, minimal environment, limits, unprivileged
+    user. ``beside``: the submission's folder (stays readable, never writable)."""
     scratch = settings["scratch"]
+    root = os.getuid() == 0
+    isolation = Isolation.from_dict(settings.get("isolation") or {"root": root})
+    uid = settings.get("uid")
+    switch = uid is not None and root
+    tasks = 0 if root else _tasks_of(os.getuid())  # while /proc still shows them all
+    try:
+        isolate_worker(
+            isolation,
+            scratch=scratch,
+            readable=beside,
+            before_hiding=_keep_imports_reachable if switch else None,
+        )
+    except OSError:
+        _exit(SETUP_FAILED)  # never run learner code with less than was announced
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):  # prints go nowhere: a flood cannot fill a disk or reach the report
         os.dup2(devnull, fd)
@@ -351,16 +368,16 @@ def _confine(settings: dict) -> None:
     address_space_mb = settings.get("address_space_mb")
     if address_space_mb:  # what this process holds now, plus the learner's share
         _limit(resource.RLIMIT_AS, _virtual_size() + (int(address_space_mb) << 20))
-    uid = settings.get("uid")
     nproc = int(settings.get("nproc", 64))
-    if uid is not None and os.getuid() == 0:
+    if switch:
         _limit(resource.RLIMIT_NPROC, nproc)
-        _keep_imports_reachable()
         os.setgroups([])
         os.setgid(int(settings["gid"]))
         os.setuid(int(uid))
-    elif os.getuid() != 0:  # the count covers all of this user's processes and threads
-        _limit(resource.RLIMIT_NPROC, _tasks_of(os.getuid()) + nproc)
+    elif not root:  # the count covers all of this user's processes and threads
+        _limit(resource.RLIMIT_NPROC, tasks + nproc)
+    if isolation.user_namespace:
+        drop_capabilities()
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)  # no setuid program can give privileges back
     _prctl(_PR_SET_DUMPABLE, 0)  # its processes cannot ptrace or read the memory of this one
 

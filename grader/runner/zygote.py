@@ -7,6 +7,10 @@ learner's results, yet starts in milliseconds with torch already imported.
 
 The zygote is a child subreaper: processes that a worker leaves behind (even
 after ``setsid``) are re-parented to it, and it kills them.
+
+Where the kernel allows it, the zygote lives in the namespaces its workers share
+and gives each worker a PID namespace of its own (``namespaces``); its first
+message to the grader says which protections hold.
 """
 
 from __future__ import annotations
@@ -18,10 +22,14 @@ import os
 import select
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from grader.runner.mounts import hidden_import_folders
+from grader.runner.namespaces import Isolation, PidNamespaces, isolate_zygote
 
 _PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
@@ -79,6 +87,7 @@ class WorkerHandle:
 
 
 WorkerMain = Callable[[int, int, dict], None]
+_OPEN: set[socket.socket] = set()  # the grader's ends of zygotes still running
 
 
 class Zygote:
@@ -92,23 +101,47 @@ class Zygote:
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:  # the zygote
-            parent_sock.close()
-            # Workers' garbage collections must not touch (and so copy) the
-            # zygote's objects: freezing them keeps those pages shared.
-            if prepare is not None:
-                worker_main = prepare()
-            gc.freeze()
-            code = 0
+            code = 1
             try:
-                _serve(child_sock, worker_main)
-            except BaseException:
-                code = 1
+                parent_sock.close()
+                for other in list(_OPEN):  # else another zygote never sees its end
+                    other.close()
+                isolation = isolate_zygote(close_in_waiter=[child_sock.fileno()])
+                if prepare is not None:
+                    worker_main = prepare()
+                if isolation.filesystem:
+                    isolation.import_folders = hidden_import_folders(sys.modules, sys.path)
+                # Ready: the grader learns which protections its workers will get.
+                child_sock.send(json.dumps({"isolation": isolation.as_dict()}).encode())
+                # Workers' garbage collections must not touch (and so copy) the
+                # zygote's objects: freezing them keeps those pages shared.
+                gc.freeze()
+                _serve(child_sock, worker_main, isolation)
+                code = 0
             finally:
                 os._exit(code)
         child_sock.close()
+        _OPEN.add(parent_sock)
         self.pid = pid
         self._sock = parent_sock
         self._lock = threading.Lock()
+        self._isolation: Isolation | None = None
+
+    def isolation(self) -> Isolation:
+        """The protections every worker of this zygote gets (its first message)."""
+        with self._lock:
+            if self._isolation is None:
+                try:
+                    doc = json.loads(self._sock.recv(_MAX_MSG) or b"{}").get("isolation")
+                except (OSError, ValueError, AttributeError):
+                    doc = None
+                if isinstance(doc, dict):
+                    self._isolation = Isolation.from_dict(doc)
+                else:
+                    self._isolation = Isolation(root=os.geteuid() == 0)
+                    for protection in ("network", "filesystem", "processes", "ipc"):
+                        self._isolation.lack(protection, "the sandbox did not start")
+            return self._isolation
 
     def spawn(self, settings: dict) -> WorkerHandle:
         """Fork a worker; ``settings`` (JSON) tells it its limits and scratch dir."""
@@ -130,6 +163,7 @@ class Zygote:
 
     def close(self) -> None:
         """Stop the zygote; it kills every process still below it before exiting."""
+        _OPEN.discard(self._sock)
         try:
             self._sock.close()
         except OSError:
@@ -159,11 +193,13 @@ def exit_status(handle: WorkerHandle, timeout: float = 5.0) -> int | None:
     return int(line) if line.lstrip("-").isdigit() else None
 
 
-def _serve(sock: socket.socket, worker_main: WorkerMain) -> None:
+def _serve(sock: socket.socket, worker_main: WorkerMain, isolation: Isolation) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _quiet_stdio()
     _prctl(_PR_SET_CHILD_SUBREAPER, 1)
     _prctl(_PR_SET_DUMPABLE, 0)  # same-uid workers cannot ptrace it or read its memory
+    pids = PidNamespaces(isolation.processes)
+    announced = isolation.as_dict()
     status_fds: dict[int, int] = {}  # worker pid -> status pipe
     last_sweep = 0.0
     open_ = True
@@ -185,11 +221,12 @@ def _serve(sock: socket.socket, worker_main: WorkerMain) -> None:
                 for fd in fds:
                     os.close(fd)
             else:
-                _fork_worker(sock, json.loads(msg), fds, status_fds, worker_main)
-        _reap(status_fds)
+                settings = {**json.loads(msg), "isolation": announced}
+                _fork_worker(sock, settings, fds, status_fds, worker_main, pids)
+        _reap(status_fds, pids)
         now = time.monotonic()
         if now - last_sweep > _SWEEP or not open_:
-            _sweep_orphans(status_fds)
+            _sweep_orphans(status_fds, pids)
             last_sweep = now
     # Every worker has ended: kill whatever is left below us, then go.
     for _ in range(50):
@@ -198,7 +235,7 @@ def _serve(sock: socket.socket, worker_main: WorkerMain) -> None:
             break
         for kid in kids:
             _kill(kid)
-        _reap(status_fds)
+        _reap(status_fds, pids)
         time.sleep(0.01)
 
 
@@ -208,9 +245,17 @@ def _fork_worker(
     fds: list[int],
     status_fds: dict[int, int],
     worker_main: WorkerMain,
+    pids: PidNamespaces,
 ) -> None:
+    """Fork a worker (into a PID namespace of its own where possible) and tell the
+    grader its pid as the grader numbers it; pid 0 when no worker could start."""
     job_r, result_w, status_w = fds
-    pid = os.fork()
+    pid, init = -1, 0
+    try:
+        init = pids.enter_new(lifetime=10 * int(settings.get("cpu_seconds", 0)))
+        pid = os.fork()
+    except OSError:
+        pass
     if pid == 0:  # the worker
         try:
             os.setsid()
@@ -221,13 +266,21 @@ def _fork_worker(
             worker_main(job_r, result_w, settings)
         finally:
             os._exit(70)
+    pids.leave(pid, init)
     os.close(job_r)
     os.close(result_w)
-    os.write(status_w, f"{pid}\n".encode())
+    try:
+        shown = pids.host_pid(pid) if pid > 0 else 0
+    except OSError:
+        shown = 0
+    os.write(status_w, f"{shown}\n".encode())
+    if pid < 0:
+        os.close(status_w)  # no status will follow: the grader reads "crashed"
+        return
     status_fds[pid] = status_w
 
 
-def _reap(status_fds: dict[int, int]) -> None:
+def _reap(status_fds: dict[int, int], pids: PidNamespaces) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -235,9 +288,11 @@ def _reap(status_fds: dict[int, int]) -> None:
             return
         if pid == 0:
             return
+        pids.reaped(pid)
         fd = status_fds.pop(pid, None)
         if fd is not None:
             _kill_group(pid)  # its leftovers die with it
+            pids.worker_ended(pid)  # and everything else in its PID namespace
             try:
                 os.write(fd, f"{status}\n".encode())
             except OSError:
@@ -245,10 +300,14 @@ def _reap(status_fds: dict[int, int]) -> None:
             os.close(fd)
 
 
-def _sweep_orphans(status_fds: dict[int, int]) -> None:
-    """Kill children of the zygote that are not workers: re-parented leftovers."""
+def _sweep_orphans(status_fds: dict[int, int], pids: PidNamespaces) -> None:
+    """Kill re-parented leftovers: children of the zygote that are not workers (or
+    their namespaces' placeholders), and children of the placeholders."""
     for kid in children_of(os.getpid()):
-        if kid not in status_fds:
+        if kid not in status_fds and not pids.is_placeholder(kid):
+            _kill(kid)
+    for init in pids.placeholders():
+        for kid in children_of(init):
             _kill(kid)
 
 

@@ -1,7 +1,9 @@
 """Killing the grader: SIGKILL to every process this user may signal (kill -1), to
-the parent (the grader's zygote) and to the grader's process group. As root the
-grader runs this as a user of its own, who may signal nothing of the grader's:
-the exercise scores 0 and every other submission and exercise is unharmed.
+the parent (the grader's zygote) and to the grader's process group. In a PID
+namespace of its own there is no one else to signal; without one, as root the
+grader runs this as a user of its own, who may signal nothing of the grader's.
+Either way the exercise scores 0 and every other submission and exercise is
+unharmed.
 (Run only when the grader is root: as an ordinary user, kill -1 would end every
 process of that user, the test runner included.)"""
 

@@ -123,6 +123,25 @@ def _unused_param(w: dict[str, Tensor]) -> Fn:
     return lambda p, q, u: (p * t - 1) ** 2 + (q * q).sum()
 
 
+# unit 2: exercises 13-16
+# Vector functions of a 1-d x (exercise 14): (n,) -> (m,), every output mixing
+# several inputs (A is (m, n)), so the Jacobian is not diagonal and its transpose
+# is a different matrix even when m == n.
+def _jac_tanh(w: dict[str, Tensor]) -> Fn:
+    a, c = w["A"], w["c"]
+    return lambda x: torch.tanh(a @ x) + c * (x * x).sum()
+
+
+def _jac_softplus(w: dict[str, Tensor]) -> Fn:
+    a, b = w["A"], w["b"]  # b: (m,)
+    return lambda x: torch.nn.functional.softplus(a @ x) + b * x.mean()
+
+
+def _jac_sin(w: dict[str, Tensor]) -> Fn:
+    a, c = w["A"], w["c"]
+    return lambda x: torch.sin(a @ x) * (1 + c * x[0])
+
+
 BUILDERS: dict[str, Builder] = {
     "seed_poly": _seed_poly,
     "cubic": _cubic,
@@ -146,6 +165,10 @@ BUILDERS: dict[str, Builder] = {
     "regression": _regression,
     "coupled": _coupled,
     "unused_param": _unused_param,
+    # unit 2: exercises 13-16
+    "jac_tanh": _jac_tanh,
+    "jac_softplus": _jac_softplus,
+    "jac_sin": _jac_sin,
 }
 
 
@@ -166,6 +189,7 @@ INPUT_NAMES: dict[str, tuple[str, ...]] = {
     "regression": ("weight", "bias"),
     "coupled": ("p", "q", "r"),
     "unused_param": ("p", "q", "u"),
+    # unit 2: exercises 13-16 (none: every function there has one input)
 }
 
 # How each function reads in feedback (weights keep their names).
@@ -192,4 +216,8 @@ FORMULAS: dict[str, str] = {
     "regression": "(x @ weight + bias - y)**2",
     "coupled": "(p - t)**2 + (q.sum() - 1)**2 + (r * p.mean())**2 + r**2",
     "unused_param": "(p*t - 1)**2 + sum(q**2)  (u unused)",
+    # unit 2: exercises 13-16
+    "jac_tanh": "tanh(A @ x) + c * sum(x**2)",
+    "jac_softplus": "softplus(A @ x) + b * mean(x)",
+    "jac_sin": "sin(A @ x) * (1 + c * x[0])",
 }

@@ -56,7 +56,8 @@ def draw_cases(exercise: Exercise, seed: int, device: str) -> list[Case]:
     for case in cases:
         case.meta.setdefault("device", device)
         if device == "cpu":  # on a GPU, the inputs' real device shows the same
-            case.meta["watch_device"] = True  # every case: each kind can hide a slip
+            # every case (each kind can hide a slip), but one a plan pins to the CPU
+            case.meta.setdefault("watch_device", True)
     return cases
 
 

@@ -37,6 +37,11 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(6, "fresh_grads", "ex06_zero_grad.py", "Zeroing gradients", 10),
     Exercise(7, "gradient_descent", "ex07_manual_update.py", "A manual update loop", 10),
     Exercise(8, "detach_alias", "ex08_detach.py", "detach() shares storage", 10),
+    # unit 2: exercises 13-16
+    Exercise(13, "round_ste", "ex13_custom_function.py", "A straight-through gradient", 10, unit=2),
+    Exercise(14, "jacobian", "ex14_jacobian.py", "The Jacobian, row by row", 10, unit=2),
+    Exercise(15, "to_numpy", "ex15_numpy_bridge.py", "From a tensor to NumPy", 10, unit=2),
+    Exercise(16, "save_weights", "ex16_save_weights.py", "Saving weights", 10, unit=2),
 )
 
 BY_NAME: dict[str, Exercise] = {ex.name: ex for ex in EXERCISES}

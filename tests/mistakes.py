@@ -149,11 +149,11 @@ def scalar_grad(f, x):
     leaf = x.detach().requires_grad_()
     f(leaf).backward()
     return leaf.grad.item()
-## .numpy() | fails: type | type: type.numpy
+## .cpu().numpy() | fails: type | type: type.numpy
 def scalar_grad(f, x):
     leaf = x.detach().requires_grad_()
     f(leaf).backward()
-    return leaf.grad.numpy()
+    return leaf.grad.cpu().numpy()
 ## always float64 | fails: type | type: type.dtype
 def scalar_grad(f, x):
     leaf = x.detach().requires_grad_()
@@ -913,9 +913,9 @@ def detach_alias(x):
 ## detaches x in place | fails: side_effects | side_effects: side.x_lost_requires_grad
 def detach_alias(x):
     return x.detach_()
-## a NumPy view | fails: type | type: type.numpy
+## a NumPy array, through the CPU | fails: type | type: type.numpy
 def detach_alias(x):
-    return x.detach().numpy()
+    return x.detach().cpu().numpy()
 ## detach().contiguous(): a copy when x is strided | fails: values | values: diag.copy_not_alias
 def detach_alias(x):
     return x.detach().contiguous()
@@ -929,6 +929,319 @@ def detach_alias(x):
 """,
 )
 
+# unit 2: exercises 13-16
+ROUND = variants(
+    "round_ste",
+    """
+## a Function at module level
+class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.round()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def round_ste(x):
+    return RoundSTE.apply(x)
+## the detach trick
+def round_ste(x):
+    return x + (torch.round(x) - x).detach()
+## the rounding step built under no_grad
+def round_ste(x):
+    with torch.no_grad():
+        step = torch.round(x) - x
+    return x + step
+## plain torch.round: zero gradient | fails: values | values: diag.round_zero_grad
+def round_ste(x):
+    return torch.round(x)
+## no rounding at all | fails: values | values: diag.not_rounded
+def round_ste(x):
+    return x * 1.0
+## detach trick the wrong way round | fails: values | values: diag.ste_reversed
+def round_ste(x):
+    return torch.round(x) + (x - torch.round(x)).detach()
+## halves rounded up | fails: values | values: diag.round_half_up
+def round_ste(x):
+    return x + (torch.floor(x + 0.5) - x).detach()
+## backward returns ones | fails: values | values: diag.ste_ones
+class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return torch.ones_like(grad_output)
+
+
+def round_ste(x):
+    return RoundSTE.apply(x)
+## clipped estimator | fails: values | values: diag.ste_clipped
+class RoundSTE(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * (x.abs() <= 1)
+
+
+def round_ste(x):
+    return RoundSTE.apply(x)
+## rounds a detached copy | fails: values | values: diag.ste_no_graph
+def round_ste(x):
+    return torch.round(x.detach())
+## float64 result | fails: type | type: type.dtype
+def round_ste(x):
+    return (x + (torch.round(x) - x).detach()).double()
+## records even under no_grad | fails: side_effects | side_effects: side.ste_records_no_grad
+def round_ste(x):
+    with torch.enable_grad():
+        return x + (torch.round(x) - x).detach()
+## switches requires_grad on for x | fails: side_effects
+## | side_effects: side.x_requires_grad_changed
+def round_ste(x):
+    if torch.is_grad_enabled():
+        x.requires_grad_(True)
+    return x + (torch.round(x) - x).detach()
+""",
+)
+
+JACOBIAN = variants(
+    "jacobian",
+    """
+## torch.autograd.functional.jacobian
+def jacobian(f, x):
+    return torch.autograd.functional.jacobian(f, x.detach())
+## torch.func.jacfwd (forward mode), detached
+def jacobian(f, x):
+    return torch.func.jacfwd(f)(x.detach()).detach()
+## batched grad_outputs: the identity matrix at once
+def jacobian(f, x):
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_(True)
+        y = f(leaf)
+        eye = torch.eye(y.shape[0], dtype=y.dtype, device=y.device)
+        (jac,) = torch.autograd.grad(y, leaf, eye, is_grads_batched=True)
+    return jac
+## .grad never cleared between rows | fails: values, side_effects
+## | values: diag.jacobian_accumulated
+def jacobian(f, x):
+    leaf = x.detach().requires_grad_(True)
+    y = f(leaf)
+    rows = []
+    for i in range(y.shape[0]):
+        y[i].backward(retain_graph=True)
+        rows.append(leaf.grad.clone())
+    return torch.stack(rows)
+## the selector never reset | fails: values | values: diag.jacobian_accumulated
+def jacobian(f, x):
+    leaf = x.detach().requires_grad_(True)
+    y = f(leaf)
+    pick = torch.zeros_like(y)
+    rows = []
+    for i in range(y.shape[0]):
+        pick[i] = 1.0
+        rows.append(torch.autograd.grad(y, leaf, pick, retain_graph=True)[0])
+    return torch.stack(rows)
+## grad_outputs of ones for every row | fails: values | values: diag.jacobian_rows_summed
+def jacobian(f, x):
+    leaf = x.detach().requires_grad_(True)
+    y = f(leaf)
+    ones = torch.ones_like(y)
+    rows = [torch.autograd.grad(y, leaf, ones, retain_graph=True)[0] for _ in range(y.shape[0])]
+    return torch.stack(rows)
+## always the first output | fails: values | values: diag.jacobian_same_row
+def jacobian(f, x):
+    leaf = x.detach().requires_grad_(True)
+    y = f(leaf)
+    rows = []
+    for i in range(y.shape[0]):
+        pick = torch.zeros_like(y)
+        pick[0] = 1.0
+        rows.append(torch.autograd.grad(y, leaf, pick, retain_graph=True)[0])
+    return torch.stack(rows)
+## rows in reverse order | fails: values
+def jacobian(f, x):
+    leaf = x.detach().requires_grad_(True)
+    y = f(leaf)
+    rows = []
+    for i in reversed(range(y.shape[0])):
+        pick = torch.zeros_like(y)
+        pick[i] = 1.0
+        rows.append(torch.autograd.grad(y, leaf, pick, retain_graph=True)[0])
+    return torch.stack(rows)
+## at a fresh zero input instead of x | fails: values
+def jacobian(f, x):
+    return torch.autograd.functional.jacobian(f, torch.zeros_like(x))
+## central differences | fails: values
+def jacobian(f, x):
+    h = 1e-6 if x.dtype == torch.float64 else 1e-3
+    cols = []
+    with torch.no_grad():
+        for j in range(x.shape[0]):
+            e = torch.zeros_like(x)
+            e[j] = h
+            cols.append((f(x + e) - f(x - e)) / (2 * h))
+    return torch.stack(cols, dim=1)
+## the transpose | fails: values, type | values: diag.jacobian_transposed
+def jacobian(f, x):
+    return torch.autograd.functional.jacobian(f, x.detach()).T
+## one graph, no retain_graph | fails: values, type, side_effects
+## | values: diag.jacobian_retain_graph
+def jacobian(f, x):
+    leaf = x.detach().requires_grad_(True)
+    y = f(leaf)
+    rows = [torch.autograd.grad(y[i], leaf)[0] for i in range(y.shape[0])]
+    return torch.stack(rows)
+## float64 result | fails: type | type: type.dtype
+def jacobian(f, x):
+    return torch.autograd.functional.jacobian(f, x.detach()).double()
+## jacrev tied to f's weights | fails: side_effects | side_effects: side.requires_grad
+def jacobian(f, x):
+    return torch.func.jacrev(f)(x.detach())
+## backward() fills the weights' .grad too | fails: side_effects
+## | side_effects: side.weight_grad_appeared
+def jacobian(f, x):
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_(True)
+        y = f(leaf)
+        rows = []
+        for i in range(y.shape[0]):
+            leaf.grad = None
+            y[i].backward(retain_graph=True)
+            rows.append(leaf.grad.clone())
+    return torch.stack(rows)
+""",
+)
+
+NUMPY = variants(
+    "to_numpy",
+    """
+## cpu, then detach
+def to_numpy(t):
+    return t.cpu().detach().numpy()
+## numpy(force=True)
+def to_numpy(t):
+    return t.numpy(force=True)
+## numpy.asarray of a CPU copy
+import numpy
+
+
+def to_numpy(t):
+    return numpy.asarray(t.detach().cpu())
+## tolist() | fails: values | values: diag.numpy_list
+def to_numpy(t):
+    return t.tolist()
+## a tensor back, not converted | fails: values | values: diag.numpy_not_converted
+def to_numpy(t):
+    return t.detach().cpu()
+## the raw storage, offset and strides ignored | fails: values
+import numpy
+
+
+def to_numpy(t):
+    raw = bytes(t.detach().cpu().untyped_storage())
+    flat = numpy.frombuffer(raw, dtype=str(t.dtype).removeprefix("torch."))
+    return flat[: t.numel()].reshape(tuple(t.shape))
+## zeros of the right shape and dtype | fails: values
+import numpy
+
+
+def to_numpy(t):
+    return numpy.zeros(tuple(t.shape), dtype=str(t.dtype).removeprefix("torch."))
+## rounded for display | fails: values
+def to_numpy(t):
+    return t.detach().cpu().numpy().round(2)
+## sign flipped | fails: values | values: diag.sign
+def to_numpy(t):
+    return t.detach().cpu().numpy() * -1
+## numpy() on a tensor that requires grad | fails: values, type, side_effects
+## | values: diag.numpy_requires_grad
+def to_numpy(t):
+    return t.numpy()
+## detach().numpy() without cpu() | fails: values, type, side_effects
+## | values: diag.numpy_on_gpu
+def to_numpy(t):
+    return t.detach().numpy()
+## numpy.array of tolist(): float64 | fails: type | type: type.numpy_dtype
+import numpy
+
+
+def to_numpy(t):
+    return numpy.array(t.tolist())
+## switches requires_grad off on t | fails: side_effects | side_effects: side.t_detached
+def to_numpy(t):
+    if t.is_leaf:
+        t.requires_grad_(False)
+    return t.detach().cpu().numpy()
+## leaves gradient recording off | fails: side_effects
+## | side_effects: side.grad_mode_left_off
+def to_numpy(t):
+    torch.set_grad_enabled(False)
+    return t.detach().cpu().numpy()
+""",
+)
+
+SAVE = variants(
+    "save_weights",
+    """
+## clone, then cpu
+def save_weights(params, path):
+    torch.save([p.detach().clone().cpu() for p in params], path)
+## .data, cpu, clone
+def save_weights(params, path):
+    torch.save([p.data.cpu().clone() for p in params], path)
+## the legacy format, to("cpu", copy=True)
+def save_weights(params, path):
+    weights = [p.detach().to("cpu", copy=True) for p in params]
+    torch.save(weights, path, _use_new_zipfile_serialization=False)
+## detach() only: saved on the GPU | fails: values | values: values.saved_on_gpu
+def save_weights(params, path):
+    torch.save([p.detach() for p in params], path)
+## clone() without cpu() | fails: values | values: values.saved_on_gpu
+def save_weights(params, path):
+    torch.save([p.data.clone() for p in params], path)
+## detach().cpu() of views: whole buffers | fails: values | values: diag.saved_whole_storage
+def save_weights(params, path):
+    torch.save([p.detach().cpu() for p in params], path)
+## contiguous() copies nothing here | fails: values | values: diag.saved_whole_storage
+def save_weights(params, path):
+    torch.save([p.detach().cpu().contiguous() for p in params], path)
+## the gradients instead of the weights | fails: values
+def save_weights(params, path):
+    grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
+    torch.save([g.detach().cpu().clone() for g in grads], path)
+## zeros of each shape | fails: values
+def save_weights(params, path):
+    torch.save([torch.zeros(p.shape, dtype=p.dtype) for p in params], path)
+## a dict of weights | fails: values, type, side_effects | values: diag.saved_dict
+def save_weights(params, path):
+    torch.save({f"p{i}": p.detach().cpu().clone() for i, p in enumerate(params)}, path)
+## pickle protocol 4 | fails: values, type, side_effects | values: values.unreadable_file
+def save_weights(params, path):
+    torch.save([p.detach().cpu().clone() for p in params], path, pickle_protocol=4)
+## a tuple | fails: type | type: type.saved_tuple
+def save_weights(params, path):
+    torch.save(tuple(p.detach().cpu().clone() for p in params), path)
+## copies that still require grad | fails: side_effects
+## | side_effects: side.saved_requires_grad
+def save_weights(params, path):
+    torch.save([p.cpu().clone() for p in params], path)
+## clears the grads first | fails: side_effects | side_effects: side.grad_changed
+def save_weights(params, path):
+    for p in params:
+        p.grad = None
+    torch.save([p.detach().cpu().clone() for p in params], path)
+""",
+)
+
 VARIANTS: list[Variant] = [
     *SCALAR,
     *VECTOR,
@@ -938,6 +1251,11 @@ VARIANTS: list[Variant] = [
     *ZERO,
     *DESCENT,
     *DETACH,
+    # unit 2: exercises 13-16
+    *ROUND,
+    *JACOBIAN,
+    *NUMPY,
+    *SAVE,
 ]
 
 SEEDS = (11, 2024, 90210)

@@ -56,6 +56,23 @@ REQUIRED: dict[str, set[str]] = {
     "detach_alias": {"layout:contiguous", "layout:transposed", "layout:stepped",
                      "layout:offset", *(f"size:{s}" for s in SIZES), "grad_mode:on",
                      "grad_mode:off", "stale:yes", "stale:no"},
+    # unit 2: exercises 13-16
+    "round_ste": {*(f"size:{s}" for s in SIZES), *(f"layout:{lay}" for lay in ALL_LAYOUTS),
+                  "requires_grad:yes", "requires_grad:no", "grad_mode:on", "grad_mode:off",
+                  "no_grad:x_requires_grad", "stale:yes", "stale:no", "w:full", "w:row",
+                  "w:scalar", "values:tie_even", "values:tie_odd_negative", "values:near_tie",
+                  "values:beyond_one"},
+    "jacobian": {"jac:m<n", "jac:m>n", "jac:m==1", "jac:m==n", "jac:n==1", "jac:mixing",
+                 "layout:contiguous", "layout:stepped", "layout:offset", "weights:grad",
+                 "weights:plain", "x:requires_grad", "stale:yes", "stale:no", "grad_mode:off"},
+    "to_numpy": {*(f"size:{s}" for s in SIZES), *(f"layout:{lay}" for lay in ALL_LAYOUTS),
+                 "t:requires_grad", "t:plain", "t:computed", "grad_mode:on", "grad_mode:off",
+                 "stale:yes", "stale:no", "device:cpu_unwatched"},
+    "save_weights": {"params:views_of_a_larger_store", "params:own_storage", "params:mixed",
+                     "params:one", "params:0-d", "params:size-1", "params:large",
+                     "layout:contiguous", "layout:transposed", "layout:stepped", "layout:offset",
+                     "dtypes:mixed", "requires_grad:all", "stale:yes", "stale:no",
+                     "grad_mode:on", "grad_mode:off", "device:cpu_unwatched"},
 }  # fmt: skip
 DTYPE_KINDS = {f"dtype:{d}" for d in DTYPES}
 
@@ -82,6 +99,9 @@ def output_of(x: torch.Tensor, y: torch.Tensor) -> str:
 
 def kinds_of(name: str, case: Case) -> Iterator[str]:
     """The kinds one case shows, read off the tensors the learner would receive."""
+    if name in UNIT_2:
+        yield from UNIT_2[name](case.materialize(), case)
+        return
     live = case.materialize()
     meta = case.meta
     inputs = [k for k in live.tensors if k[0] in "xp" and "." not in k]
@@ -118,6 +138,108 @@ def kinds_of(name: str, case: Case) -> Iterator[str]:
     x = case.tensors["x"]
     if "f" in meta:
         yield f"output:{output_of(x, case.fn()(x))}"
+
+
+# unit 2: exercises 13-16, each read off what its probe hands the learner
+def _common(live: Case) -> Iterator[str]:
+    yield "grad_mode:off" if live.meta.get("grad_mode") is False else "grad_mode:on"
+    yield "stale:yes" if any(t.grad is not None for t in live.tensors.values()) else "stale:no"
+    if live.meta.get("device") == "cpu" and live.meta.get("watch_device") is False:
+        yield "device:cpu_unwatched"  # pinned to the CPU even where the rest is watched
+
+
+def _tensor_kinds(t: torch.Tensor) -> Iterator[str]:
+    yield f"layout:{layout.describe(t)}"
+    yield f"size:{size_of(t)}"
+    yield f"dtype:{str(t.dtype).removeprefix('torch.')}"
+
+
+def _round_ste(live: Case, case: Case) -> Iterator[str]:
+    x = live.tensors["x"]
+    yield from _common(live)
+    yield from _tensor_kinds(x)
+    yield "requires_grad:yes" if x.requires_grad else "requires_grad:no"
+    if x.requires_grad and live.meta.get("grad_mode") is False:
+        yield "no_grad:x_requires_grad"
+    values = x.detach().double().reshape(-1)
+    ties = values[values == torch.floor(values) + 0.5]
+    if bool((torch.floor(ties) % 2 == 0).logical_and(ties > 0).any()):
+        yield "values:tie_even"
+    if bool((torch.floor(ties) % 2 != 0).logical_and(ties < 0).any()):
+        yield "values:tie_odd_negative"
+    near = (values - torch.floor(values) - 0.5).abs()
+    if bool(((near > 0) & (near < 0.01)).any()):
+        yield "values:near_tie"
+    if "w" in live.tensors:  # the cases whose gradient is checked
+        w = live.tensors["w"]
+        yield "w:scalar" if w.dim() == 0 else "w:full" if w.shape == x.shape else "w:row"
+        if bool((values.abs() > 1).any()):
+            yield "values:beyond_one"
+
+
+def _jacobian(live: Case, case: Case) -> Iterator[str]:
+    x = live.tensors["x"]
+    yield from _common(live)
+    yield from _tensor_kinds(x)
+    jac = torch.autograd.functional.jacobian(case.fn(), case.tensors["x"])
+    m, n = jac.shape
+    yield "jac:m<n" if m < n else "jac:m>n" if m > n else "jac:m==n"
+    if m == 1:
+        yield "jac:m==1"
+    if n == 1:
+        yield "jac:n==1"
+    elif bool(((jac != 0).sum(1) > 1).all()) and not torch.allclose(jac[:1], jac):
+        yield "jac:mixing"  # no row is a multiple of a unit vector, and rows differ
+    weights = [k for k in live.tensors if k.startswith("f.")]
+    yield "weights:grad" if all(live.tensors[k].requires_grad for k in weights) else "weights:plain"
+    if x.requires_grad:
+        yield "x:requires_grad"
+
+
+def _to_numpy(live: Case, case: Case) -> Iterator[str]:
+    from grader.checks.ex15_numpy_bridge import input_of
+
+    t = input_of(live)
+    yield from _common(live)
+    yield from _tensor_kinds(live.tensors["x"])
+    yield "t:requires_grad" if t.requires_grad else "t:plain"
+    if t.grad_fn is not None:
+        yield "t:computed"
+
+
+def _save_weights(live: Case, case: Case) -> Iterator[str]:
+    from grader.checks.ex16_save_weights import build_params
+
+    params, _store = build_params(live)
+    yield from _common(live)
+    own = 0
+    for p in params:
+        yield f"params:{size_of(p)}"
+        yield f"layout:{layout.describe(p)}"
+        yield f"dtype:{str(p.dtype).removeprefix('torch.')}"
+        storage = p.untyped_storage().nbytes()
+        if storage > 4 * p.numel() * p.element_size() + 16 * 1024 and p.storage_offset() > 0:
+            yield "params:views_of_a_larger_store"
+        else:
+            own += 1
+    if own:
+        yield "params:own_storage"
+    if 0 < own < len(params):
+        yield "params:mixed"
+    if len(params) == 1:
+        yield "params:one"
+    if len({p.dtype for p in params}) > 1:
+        yield "dtypes:mixed"
+    if all(p.is_leaf and p.requires_grad for p in params):
+        yield "requires_grad:all"
+
+
+UNIT_2 = {
+    "round_ste": _round_ste,
+    "jacobian": _jacobian,
+    "to_numpy": _to_numpy,
+    "save_weights": _save_weights,
+}
 
 
 def _several_inputs(case: Case, prefix: str) -> Iterator[str]:

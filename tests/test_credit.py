@@ -25,12 +25,20 @@ SIGNATURES = {
     "fresh_grads": "fs, x",
     "gradient_descent": "f, params, lr, steps",
     "detach_alias": "x",
+    # unit 2: exercises 13-16
+    "round_ste": "x",
+    "jacobian": "f, x",
+    "to_numpy": "t",
+    "save_weights": "params, path",
 }
 
 # What a learner who does no autograd work at all might return, per exercise
 # (``*`` for the exercises not named).
 TRIVIAL: dict[str, dict[str, str]] = {
     "zeros": {
+        "jacobian": "return torch.zeros(f(x).shape[0], x.shape[0], dtype=x.dtype)",
+        "to_numpy": "return torch.zeros_like(t).cpu().numpy()",
+        "save_weights": "torch.save([torch.zeros_like(p).cpu() for p in params], path)",
         "partial_grads": "return tuple(torch.zeros_like(x) for x in xs)",
         "fresh_grads": "return [torch.zeros_like(x) for f in fs]",
         "gradient_descent": "return params",
@@ -38,12 +46,16 @@ TRIVIAL: dict[str, dict[str, str]] = {
     },
     "None": {"*": "return None"},
     "the input copied back": {
+        "to_numpy": "return t.detach().clone()",
+        "save_weights": "torch.save(params, path)",
         "partial_grads": "return tuple(x.detach().clone() for x in xs)",
         "fresh_grads": "return [x.detach().clone() for f in fs]",
         "gradient_descent": "return params",
         "*": "return x.detach().clone()",
     },
     "the input itself, detached": {
+        "to_numpy": "return t.detach()",
+        "save_weights": "torch.save([p.detach().cpu() for p in params], path)",
         "partial_grads": "return tuple(x.detach() for x in xs)",
         "fresh_grads": "return [x.detach() for f in fs]",
         "gradient_descent": "return [p for p in params]",
@@ -51,6 +63,8 @@ TRIVIAL: dict[str, dict[str, str]] = {
         "*": "return x.detach()",
     },
     "x.grad as it is": {
+        "to_numpy": "return t.grad",
+        "save_weights": "torch.save([p.grad for p in params], path)",
         "partial_grads": "return tuple(x.grad if x.grad is not None else 0 * x for x in xs)",
         "fresh_grads": "return [x.grad.clone() if x.grad is not None else 0 * x for f in fs]",
         "gradient_descent": "return params",

@@ -99,3 +99,35 @@ def test_many_concurrent_runs_all_keep_full_marks(runs: int) -> None:
     slowest = max(took for _, took, _ in results)
     print(f"{runs} concurrent grade --device cuda: {wall:.1f} s in all, slowest {slowest:.1f} s")
     assert [score for score, _, _ in results] == [80.0] * runs, [r for r in results if r[0] != 80]
+
+
+# unit 2: exercises 13-16
+UNIT_2 = ("round_ste", "jacobian", "to_numpy", "save_weights")
+
+
+def test_unit_2_mistakes_get_the_verdict_they_get_on_the_cpu(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Exercises 15 and 16 are about the GPU (``.numpy()`` and ``torch.save`` of CUDA
+    tensors); on a CPU-only machine the device watch stands in for it. Every
+    unit-2 variant of the mutation suite must fail exactly the checks it fails
+    there (``tests/mistakes.py``), here with the hidden inputs on the GPU."""
+    from mistakes import VARIANTS
+
+    from grader import registry
+
+    mine = {name: [v for v in VARIANTS if v.exercise == name] for name in UNIT_2}
+    wrong = []
+    for k in range(max(len(found) for found in mine.values())):
+        folder = tmp_path / f"s{k}"
+        folder.mkdir()
+        graded = {}
+        for name, found in mine.items():
+            if k < len(found):
+                (folder / registry.BY_NAME[name].file).write_text(found[k].source)
+                graded[name] = found[k]
+        only = [arg for name in graded for arg in ("--only", name)]
+        report = by_name(grade_json(str(folder), "--device", "cuda", "--seed", "21", *only))
+        for name, variant in graded.items():
+            failed = {c["name"] for c in report[name]["checks"] if not c["passed"]}
+            if failed != set(variant.fails):
+                wrong.append((variant.id, sorted(failed), report[name]["feedback"][:300]))
+    assert not wrong, wrong

@@ -127,6 +127,7 @@ ROUNDS: dict[str, dict[str, Expect]] = {
         "ex06_patches_torch_equal.py": cheat_fails("side_effects", says="x.grad"),
         "ex07_replaces_probe.py": cheat_fails("side_effects", says="in place"),
         "ex08_mode_fakes_alias.py": cheat_fails("values", says="memory"),
+        "ex16_pickle_payload.py": cheat_fails("values", says="not a tensor"),
     },
     "stealing and flooding": {
         "ex01_predicts_inputs.py": cheat_fails("values"),

@@ -198,3 +198,22 @@ def device_agnostic(run: ExerciseRun, keys: list[str], what: str) -> None:
             raise CheckFailed(message("type.moved_to_cpu", what=what))
         if why == "default_device":
             raise CheckFailed(message("type.default_device", what=what, got="cpu"))
+
+
+def with_raised_diagnosis(
+    run: ExerciseRun, failed: CheckFailed, stories: dict[str, str]
+) -> CheckFailed:
+    """``failed`` with a diagnosis added when it reports an exception (``run.each``)
+    whose message shows a classic mistake. ``stories`` maps words the message holds
+    to the diagnosis's message key; the first that fits is named."""
+    if failed.feedback.key != "raised.exception":
+        return failed
+    for case, obs in zip(run.cases, run.outcome.observations, strict=False):
+        if case.meta.get("grad_mode_only") or obs.status == "ok":
+            continue
+        said = f"{(obs.error or {}).get('type', '')}: {(obs.error or {}).get('message', '')}"
+        for words, key in stories.items():
+            if words in said:
+                return CheckFailed(failed.feedback.plus(message(key)))
+        break
+    return failed

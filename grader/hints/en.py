@@ -41,6 +41,27 @@ HINTS: dict[str, tuple[str, ...]] = {
         "A single tensor method does exactly this: it returns a tensor outside the graph that shares x's storage. clone() copies, and requires_grad_(False) would change x itself.",
         "Return x.detach(). x keeps requiring grad, and the result has no grad_fn.",
     ),
+    # unit 2: exercises 13-16
+    "round_ste": (
+        "You need two different behaviours from one result: the rounded value going forward, and an untouched gradient going back. Autograd lets you write the backward rule yourself, or build the result so that only one part of it is differentiated.",
+        "Either subclass torch.autograd.Function (forward returns torch.round(x); backward returns the grad_output it receives, unchanged) and call it with .apply(x), or add to x the rounding step with its gradient removed: the step is a constant to autograd, so the gradient of the sum is the gradient of x.",
+        "return x + (torch.round(x) - x).detach(). The value is torch.round(x); the gradient of the whole is that of x alone. The other order, torch.round(x) + (x - torch.round(x)).detach(), gives x back with a zero gradient.",
+    ),
+    "jacobian": (
+        "A single backward pass gives one weighted sum of the rows of the Jacobian, where the weights are what you pass as the gradient of the output. Choose the weights so that the sum is a single row, once for each output, and keep the graph alive between the passes.",
+        "Make a leaf from x, compute y = f(leaf) once, then for each i call torch.autograd.grad(y, leaf, grad_outputs=e_i, retain_graph=True), where e_i is zeros_like(y) with a 1 at position i. Stack the rows. torch.autograd.functional.jacobian(f, x) does the same in one call.",
+        "leaf = x.detach().requires_grad_(True); y = f(leaf); rows = [], and for each i: pick = torch.zeros_like(y); pick[i] = 1.0; rows.append(torch.autograd.grad(y, leaf, pick, retain_graph=True)[0]). Return torch.stack(rows): shape (m, n). Wrap it in torch.enable_grad() if it may be called under no_grad.",
+    ),
+    "to_numpy": (
+        "Two things stand between a tensor and NumPy: the graph it may belong to, and the memory it may live in. NumPy knows neither gradients nor GPUs, so both have to be dealt with before the conversion, in a way that works whatever the tensor is.",
+        "detach() leaves the graph without touching t, cpu() brings the data to main memory (and does nothing on a tensor that is there already), and numpy() then shares that memory. The dtype is kept all the way, so float32 stays float32.",
+        "return t.detach().cpu().numpy(). t.numpy() alone fails when t requires grad, and t.detach().numpy() fails on a GPU; t.tolist() gives lists, not an array.",
+    ),
+    "save_weights": (
+        "Think about what is written for each tensor: its numbers, but also whether it requires grad, which device it lives on, and all the memory behind it. For each of these, make a tensor that carries only what a CPU-only machine needs to get the numbers back.",
+        "For each parameter: detach() drops requires_grad, cpu() moves it to main memory, and clone() gives it a storage of its own, so a view into a large buffer no longer brings the whole buffer along (on the CPU, cpu() copies nothing, so it does not do this job). Save the list of these copies with torch.save.",
+        "torch.save([p.detach().cpu().clone() for p in params], path). The params stay as they were, and torch.load(path, weights_only=True) gives back a list of plain CPU tensors.",
+    ),
 }
 
 EXPLANATIONS: dict[str, str] = {
@@ -52,4 +73,9 @@ EXPLANATIONS: dict[str, str] = {
     "fresh_grads": "Clearing x.grad before each backward() gives every function its own gradient. x.grad is a single tensor that zero_() empties in place, so each gradient is stored as a clone(): otherwise every entry of the list would be the same tensor and show only the last value.",
     "gradient_descent": "Each step clears the gradients (including any stale ones), computes the mean loss, runs backward() and then moves every parameter against its own gradient. The update runs under torch.no_grad(), so it is not recorded, and -= changes the tensors in place, so the caller's parameters stay leaves that require grad.",
     "detach_alias": "detach() returns a tensor that is cut off from the graph (no grad_fn, requires_grad False) but looks at x's memory: a write to either shows in both. It leaves x itself unchanged, still requiring grad.",
+    # unit 2: exercises 13-16
+    "round_ste": "The custom Function defines both directions: forward computes torch.round(x), whose own derivative is zero almost everywhere, and backward ignores that and returns the incoming gradient unchanged, as the identity would. Autograd records the Function only when x requires grad and recording is on, so under no_grad nothing is kept. The detach trick gets the same numbers: in x + (torch.round(x) - x).detach() the detached step is a constant, so the value is the rounded one and the gradient is that of x.",
+    "jacobian": "Backpropagating from y with grad_outputs v gives the vector-Jacobian product v^T J. With v = e_i that is row i of J, so m passes with one-hot vectors build the whole matrix. retain_graph=True keeps the graph for the next pass, torch.autograd.grad returns each row instead of adding it to .grad (so neither the leaf nor f's weights collect a .grad), and the rows come out detached.",
+    "to_numpy": "detach() returns a tensor outside the graph that shares t's memory, so nothing is copied on the CPU and t keeps requiring grad. cpu() copies the data to main memory when it is elsewhere and returns the tensor itself when it is already there. numpy() then wraps that memory as an array with the same shape and dtype.",
+    "save_weights": "torch.save writes, for every tensor, its storage (all of it, even for a view), the device that storage is on, and its requires_grad flag. detach() drops the flag, cpu() makes the storage a CPU one, and clone() makes a storage exactly the size of the tensor, which matters on the CPU, where cpu() returns the very same view. The list of these copies loads anywhere with weights_only=True, and the parameters themselves are never touched.",
 }

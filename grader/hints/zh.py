@@ -41,6 +41,27 @@ HINTS: dict[str, tuple[str, ...]] = {
         "正好有一个张量方法做这件事：它返回一个脱离计算图、但与 x 共享存储的张量。clone() 会复制，requires_grad_(False) 则会改掉 x 本身。",
         "返回 x.detach()。x 仍然需要梯度，结果没有 grad_fn。",
     ),
+    # unit 2: exercises 13-16
+    "round_ste": (
+        "同一个结果需要两种行为：前向时是取整后的值，反向时梯度原封不动。autograd 允许你自己写反向规则，也允许你把结果拼成只有一部分参与求导的样子。",
+        "要么继承 torch.autograd.Function（forward 返回 torch.round(x)；backward 把收到的 grad_output 原样返回），用 .apply(x) 调用；要么在 x 上加上“去掉梯度的取整步长”：这个步长对 autograd 来说是常数，所以整体的梯度就是 x 的梯度。",
+        "return x + (torch.round(x) - x).detach()。它的值是 torch.round(x)，整体的梯度只来自 x。反过来写 torch.round(x) + (x - torch.round(x)).detach()，得到的值是 x，梯度却为零。",
+    ),
+    "jacobian": (
+        "一次反向传播只给出雅可比矩阵各行的一个加权和，权重就是你作为输出梯度传进去的东西。选好权重，让这个加权和恰好是某一行，每个输出做一次，并在两次之间保留计算图。",
+        "用 x 做一个叶子，只计算一次 y = f(leaf)，然后对每个 i 调用 torch.autograd.grad(y, leaf, grad_outputs=e_i, retain_graph=True)，其中 e_i 是在第 i 个位置为 1 的 zeros_like(y)。把各行堆叠起来。torch.autograd.functional.jacobian(f, x) 一次调用就能做到同样的事。",
+        "leaf = x.detach().requires_grad_(True)；y = f(leaf)；rows = []，对每个 i：pick = torch.zeros_like(y)；pick[i] = 1.0；rows.append(torch.autograd.grad(y, leaf, pick, retain_graph=True)[0])。返回 torch.stack(rows)，形状为 (m, n)。如果可能在 no_grad 下被调用，就把它包在 torch.enable_grad() 里。",
+    ),
+    "to_numpy": (
+        "张量和 NumPy 之间隔着两样东西：它可能所属的计算图，以及它可能所在的内存。NumPy 既不懂梯度也不懂 GPU，所以两者都要在转换之前处理好，而且要对任何张量都适用。",
+        "detach() 脱离计算图而不改动 t，cpu() 把数据搬到主内存（对已经在那里的张量什么也不做），然后 numpy() 共享这块内存。dtype 一路保持不变，所以 float32 仍是 float32。",
+        "return t.detach().cpu().numpy()。单独的 t.numpy() 在 t 需要梯度时会失败，t.detach().numpy() 在 GPU 上会失败；t.tolist() 得到的是列表，不是数组。",
+    ),
+    "save_weights": (
+        "想一想每个张量被写进文件的都有什么：它的数值，还有它是否需要梯度、它在哪个设备上、它背后的全部内存。对每一项，都做一个只带着“没有 GPU 的机器取回数值所需内容”的张量。",
+        "对每个参数：detach() 去掉 requires_grad，cpu() 把它移到主内存，clone() 给它一块独立的存储，这样大缓冲区里的视图就不会再把整个缓冲区带上（在 CPU 上 cpu() 什么也不复制，所以它做不了这件事）。用 torch.save 保存这些副本组成的列表。",
+        "torch.save([p.detach().cpu().clone() for p in params], path)。params 保持原样，torch.load(path, weights_only=True) 读回的是一个普通 CPU 张量的列表。",
+    ),
 }
 
 EXPLANATIONS: dict[str, str] = {
@@ -52,4 +73,9 @@ EXPLANATIONS: dict[str, str] = {
     "fresh_grads": "每次 backward() 之前清空 x.grad，每个函数就得到只属于自己的梯度。x.grad 是同一个张量，zero_() 会原地清零，所以每个梯度都用 clone() 保存副本；否则列表里每一项都是同一个张量，只能看到最后的值。",
     "gradient_descent": "每一步先清空梯度（包括遗留的旧梯度），计算平均损失，调用 backward()，再让每个参数沿它自己梯度的反方向移动。更新放在 torch.no_grad() 里，不会被记录；-= 原地修改张量，所以调用者的参数仍然是需要梯度的叶子。",
     "detach_alias": "detach() 返回一个脱离计算图的张量（没有 grad_fn，requires_grad 为 False），但它指向 x 的内存：改任何一个，两边都会变。x 本身不受影响，仍然需要梯度。",
+    # unit 2: exercises 13-16
+    "round_ste": "自定义 Function 规定了两个方向：forward 计算 torch.round(x)，它自身的导数几乎处处为零；backward 不理会这一点，像恒等函数那样把传进来的梯度原样返回。只有在 x 需要梯度并且记录处于打开状态时，autograd 才会记下这个 Function，所以在 no_grad 下什么也不会保留。detach 技巧得到同样的结果：在 x + (torch.round(x) - x).detach() 中，被 detach 的步长是常数，所以值是取整后的值，梯度则是 x 的梯度。",
+    "jacobian": "以 grad_outputs 为 v 从 y 反向传播，得到向量-雅可比积 v^T J。取 v = e_i，得到的就是 J 的第 i 行，所以用独热向量做 m 次反向传播就能拼出整个矩阵。retain_graph=True 为下一次保留计算图；torch.autograd.grad 直接返回每一行，而不是加到 .grad 上（所以叶子和 f 的权重都不会多出 .grad）；得到的各行也都已脱离计算图。",
+    "to_numpy": "detach() 返回一个脱离计算图、与 t 共享内存的张量，所以在 CPU 上不做任何复制，t 也仍然需要梯度。cpu() 在数据不在主内存时把它复制过来，已经在主内存时直接返回张量本身。随后 numpy() 把这块内存包装成形状和 dtype 都相同的数组。",
+    "save_weights": "torch.save 会为每个张量写下它的存储（即使是视图，也是整块存储）、存储所在的设备，以及 requires_grad 标志。detach() 去掉这个标志，cpu() 让存储位于 CPU，clone() 则生成一块与张量大小恰好相同的存储——这在 CPU 上很关键，因为那里 cpu() 返回的就是同一个视图。这些副本组成的列表用 weights_only=True 在任何地方都能加载，而参数本身从未被改动。",
 }

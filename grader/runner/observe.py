@@ -168,11 +168,15 @@ class Recorder:
                 value = float("inf")
             self.facts[key] = {"kind": "number", "type": kind.__name__, "value": value}
         elif kind is _NDARRAY:
-            facts: dict[str, Any] = {"kind": "numpy", "type": "numpy.ndarray"}
+            facts: dict[str, Any] = {
+                "kind": "numpy",
+                "type": "numpy.ndarray",
+                "shape": [int(n) for n in obj.shape],  # type: ignore[attr-defined]
+                "dtype": clean(str(obj.dtype), MAX_NAME),  # type: ignore[attr-defined]
+            }
             if obj.dtype.kind in "biuf" and obj.size <= 1 << 16:  # type: ignore[attr-defined]
                 arr = _np_array(obj, dtype=_np_float64, copy=True)
                 self.tensors[key] = torch.from_numpy(arr)
-                facts["shape"] = list(arr.shape)
             self.facts[key] = facts
         else:
             self.facts[key] = {"kind": "other", "type": _type_name(obj)}

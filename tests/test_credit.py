@@ -25,12 +25,19 @@ SIGNATURES = {
     "fresh_grads": "fs, x",
     "gradient_descent": "f, params, lr, steps",
     "detach_alias": "x",
+    # unit 2: exercises 9-12
+    "shared_trunk_grads": "trunk, heads, x",
+    "hvp": "f, x, v",
+    "intermediate_grads": "f, g, x",
+    "clipped_grad": "f, g, x, c",
 }
 
 # What a learner who does no autograd work at all might return, per exercise
 # (``*`` for the exercises not named).
 TRIVIAL: dict[str, dict[str, str]] = {
     "zeros": {
+        "shared_trunk_grads": "return [torch.zeros_like(x) for h in heads]",
+        "intermediate_grads": "return torch.zeros_like(f(x)), torch.zeros_like(x)",
         "partial_grads": "return tuple(torch.zeros_like(x) for x in xs)",
         "fresh_grads": "return [torch.zeros_like(x) for f in fs]",
         "gradient_descent": "return params",
@@ -38,12 +45,16 @@ TRIVIAL: dict[str, dict[str, str]] = {
     },
     "None": {"*": "return None"},
     "the input copied back": {
+        "shared_trunk_grads": "return [x.detach().clone() for h in heads]",
+        "intermediate_grads": "return f(x).detach().clone(), x.detach().clone()",
         "partial_grads": "return tuple(x.detach().clone() for x in xs)",
         "fresh_grads": "return [x.detach().clone() for f in fs]",
         "gradient_descent": "return params",
         "*": "return x.detach().clone()",
     },
     "the input itself, detached": {
+        "shared_trunk_grads": "return [x.detach() for h in heads]",
+        "intermediate_grads": "return x.detach(), x.detach()",
         "partial_grads": "return tuple(x.detach() for x in xs)",
         "fresh_grads": "return [x.detach() for f in fs]",
         "gradient_descent": "return [p for p in params]",
@@ -51,6 +62,9 @@ TRIVIAL: dict[str, dict[str, str]] = {
         "*": "return x.detach()",
     },
     "x.grad as it is": {
+        "shared_trunk_grads": "return [x.grad if x.grad is not None else 0 * x for h in heads]",
+        "intermediate_grads": "return (torch.zeros_like(x) if x.grad is None else x.grad,) * 2",
+        "hvp": "return torch.zeros_like(v) if x.grad is None else x.grad",
         "partial_grads": "return tuple(x.grad if x.grad is not None else 0 * x for x in xs)",
         "fresh_grads": "return [x.grad.clone() if x.grad is not None else 0 * x for f in fs]",
         "gradient_descent": "return params",

@@ -32,6 +32,7 @@ from grader.layout import (
 )
 from grader.messages import Feedback, message
 from grader.runner import backprop
+from grader.runner.execute import Observation
 from grader.runner.observe import Recorder
 
 PLAN = (  # (x's kind, v's layout)
@@ -96,9 +97,7 @@ def _stands_apart(case: Case) -> bool:
     scale = float(want.norm())
     if scale < 1e-2:
         return False
-    return all(
-        float((p - want).norm()) > APART * scale for _key, p in _predictions(c64, checked=False)
-    )
+    return all(float((p - want).norm()) > APART * scale for _key, p in _predictions(c64))
 
 
 def _in_float64(case: Case) -> Case:
@@ -139,8 +138,10 @@ def reference(case: Case) -> torch.Tensor:
     return hv
 
 
-def _predictions(case: Case, *, checked: bool = True) -> list[diagnose.Prediction]:
-    """What each classic mistake returns on this case."""
+def _predictions(case: Case, *, first_only: bool = False) -> list[diagnose.Prediction]:
+    """What each classic mistake returns on this case. ``first_only``: the call
+    took a gradient and never differentiated it again, so zeros (from
+    ``allow_unused``/``materialize_grads``) mean create_graph was left out."""
     x, v = case.tensors["x"], case.tensors["v"]
     h = hessian(case)
     g = gradient(case)
@@ -153,7 +154,7 @@ def _predictions(case: Case, *, checked: bool = True) -> list[diagnose.Predictio
     ]
     if x.numel() > 1:
         found.append(("diag.hvp_diagonal", (h.diagonal() * v.reshape(-1)).reshape(x.shape)))
-    if checked:
+    if first_only:
         found.append(("diag.create_graph", torch.zeros_like(hv)))
     return found
 
@@ -190,11 +191,17 @@ def _values(run: ExerciseRun) -> None:
             reference(case),
             where=where,
             dtype=x.dtype,
-            predictions=lambda case=case: _predictions(case),
+            predictions=lambda case=case, obs=obs: _predictions(case, first_only=_first_only(obs)),
         )
     for _case, obs in run.each():
         if obs.facts.get("second_order", 0) < 1:
             raise CheckFailed(message("values.not_second_order"))
+
+
+def _first_only(obs: Observation) -> bool:
+    """A gradient went back through f, and none was differentiated again."""
+    first, second = obs.facts.get("first_order"), obs.facts.get("second_order")
+    return type(first) is int and first >= 1 and second == 0
 
 
 def _raised_story(run: ExerciseRun) -> Feedback | None:
@@ -205,8 +212,7 @@ def _raised_story(run: ExerciseRun) -> Feedback | None:
         if case.meta.get("grad_mode_only") or obs.status == "ok":
             continue
         said = str((obs.error or {}).get("message", ""))
-        first, second = obs.facts.get("first_order"), obs.facts.get("second_order")
-        if "does not require grad" in said and first and first >= 1 and second == 0:
+        if "does not require grad" in said and _first_only(obs):
             return message("diag.create_graph")
         return None
     return None

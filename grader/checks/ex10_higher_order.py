@@ -101,7 +101,8 @@ def _stands_apart(case: Case) -> bool:
 
 
 def _in_float64(case: Case) -> Case:
-    return Case({k: t.double() for k, t in case.tensors.items()}, dict(case.meta))
+    """On the CPU in float64: the same verdict on the draw whatever the grading device."""
+    return Case({k: t.to("cpu", torch.float64) for k, t in case.tensors.items()}, dict(case.meta))
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:

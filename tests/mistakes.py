@@ -1004,6 +1004,18 @@ def shared_trunk_grads(trunk, heads, x):
     total = sum(h(z).sum() for h in heads)
     (g,) = torch.autograd.grad(total, leaf)
     return [g.clone() for _ in heads]
+## backward twice for each head | fails: values | values: diag.scaled_int
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    out = []
+    for h in heads:
+        leaf.grad = None
+        loss = h(z).sum()
+        loss.backward(retain_graph=True)
+        loss.backward(retain_graph=True)
+        out.append(leaf.grad.clone())
+    return out
 ## mean instead of sum | fails: values
 def shared_trunk_grads(trunk, heads, x):
     leaf = x.detach().requires_grad_()
@@ -1182,6 +1194,33 @@ def intermediate_grads(f, g, x):
     (dy,) = torch.autograd.grad(loss, y, retain_graph=True)
     (dx,) = torch.autograd.grad(loss, x)
     return dy, dx
+## a copy set aside, but the stale .grad not cleared first | fails: values
+## | values: diag.stale_added
+def intermediate_grads(f, g, x):
+    saved = None if x.grad is None else x.grad.clone()
+    y = f(x)
+    y.retain_grad()
+    g(y).sum().backward()
+    dy, dx = y.grad, x.grad.clone()
+    x.grad = saved
+    return dy, dx
+## backward twice | fails: values | values: diag.scaled_int
+def intermediate_grads(f, g, x):
+    saved, x.grad = x.grad, None
+    y = f(x)
+    y.retain_grad()
+    loss = g(y).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    dy, dx = y.grad, x.grad
+    x.grad = saved
+    return dy, dx
+## vjp through f seeded with ones, not dL/dy | fails: values
+def intermediate_grads(f, g, x):
+    y, pull = torch.func.vjp(f, x.detach())
+    dy = torch.func.grad(lambda t: g(t).sum())(y)
+    (dx,) = pull(torch.ones_like(y))
+    return dy.detach(), dx.detach()
 ## mean instead of sum | fails: values
 def intermediate_grads(f, g, x):
     y = f(x)
@@ -1201,10 +1240,6 @@ def intermediate_grads(f, g, x):
     x.register_hook(lambda grad: seen.setdefault("x", grad))
     torch.autograd.grad(g(y).sum(), x)
     return seen["y"], seen["x"]
-## create_graph left on | fails: side_effects | side_effects: side.requires_grad
-def intermediate_grads(f, g, x):
-    y = f(x)
-    return torch.autograd.grad(g(y).sum(), (y, x), create_graph=True)
 """,
 )
 

@@ -4,6 +4,7 @@
     .venv/bin/python bench/seeds.py --seeds 200 --first 5000
     .venv/bin/python bench/seeds.py --per-seed      # one grade() call per seed
     .venv/bin/python bench/seeds.py --folder my/solutions
+    .venv/bin/python bench/seeds.py --only hvp --only clipped_grad   # some exercises
 
 A correct submission must get full marks whatever the hidden inputs, so this
 must report zero failures. Every seed draws both float dtypes for every
@@ -60,12 +61,17 @@ def dtype_counts(cases: list[Case]) -> Counter[str]:
 
 
 def batched(
-    sub: Submission, seeds: list[int], box: Sandbox, *, device: str
+    sub: Submission,
+    seeds: list[int],
+    box: Sandbox,
+    *,
+    device: str,
+    exercises: tuple[Exercise, ...] = registry.EXERCISES,
 ) -> tuple[list[Failure], Counter[str]]:
     """Grade ``sub`` under ``seeds``: one worker per exercise, one pytest session."""
     runs: list[ExerciseRun] = []
     counts: Counter[str] = Counter()
-    for ex in registry.EXERCISES:
+    for ex in exercises:
         per_seed = {seed: draw_cases(ex, seed, device) for seed in seeds}
         for cases in per_seed.values():
             counts += dtype_counts(cases)
@@ -99,15 +105,20 @@ def split(
 
 
 def per_seed(
-    sub: Submission, seeds: list[int], box: Sandbox, *, device: str
+    sub: Submission,
+    seeds: list[int],
+    box: Sandbox,
+    *,
+    device: str,
+    exercises: tuple[Exercise, ...] = registry.EXERCISES,
 ) -> tuple[list[Failure], Counter[str]]:
     """Grade ``sub`` under each seed with ``grade()`` itself."""
     failures = []
     counts: Counter[str] = Counter()
     for seed in seeds:
-        for ex in registry.EXERCISES:
+        for ex in exercises:
             counts += dtype_counts(draw_cases(ex, seed, device))
-        (result,) = grade([sub], registry.EXERCISES, Settings(device, seed), sandbox=box)
+        (result,) = grade([sub], exercises, Settings(device, seed), sandbox=box)
         for ex in result.exercises:
             for check in ex.checks:
                 if not check.passed:
@@ -124,11 +135,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-seed", action="store_true", help="one grade() call per seed")
     parser.add_argument("--folder", type=Path, default=ROOT / "solutions")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="only this exercise"
+    )
     args = parser.parse_args(argv)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device here")
 
-    sub = load_folder(args.folder, registry.EXERCISES)
+    try:
+        exercises = registry.select(args.only)
+    except KeyError as unknown:
+        parser.error(f"--only: unknown exercise {unknown}")
+    sub = load_folder(args.folder, exercises)
     seeds = list(range(args.first, args.first + args.seeds))
     # one sandbox for every seed: no overall budget across them (each seed is one run)
     limits = Limits(timeout=max(30.0, 2.0 * args.batch), memory_mb=4096, total=1e9)
@@ -140,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         for at in range(0, len(seeds), step):
             chunk = seeds[at : at + step]
             how = per_seed if args.per_seed else batched
-            found, seen = how(sub, chunk, box, device=args.device)
+            found, seen = how(sub, chunk, box, device=args.device, exercises=exercises)
             failures += found
             counts += seen
             done = at + len(chunk)
@@ -155,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = ", ".join(f"{n} {dtype}" for dtype, n in sorted(counts.items()))
     mode = "per seed" if args.per_seed else f"batches of {args.batch}"
     print(
-        f"{args.folder.name}: {len(seeds)} seeds (from {args.first}) x {len(registry.EXERCISES)} "
+        f"{args.folder.name}: {len(seeds)} seeds (from {args.first}) x {len(exercises)} "
         f"exercises on {args.device}, {mode}: {len(failures)} failed checks; "
         f"cases: {cases}; {elapsed:.1f} s ({elapsed / len(seeds) * 1000:.0f} ms per seed)"
     )

@@ -123,6 +123,20 @@ def _unused_param(w: dict[str, Tensor]) -> Fn:
     return lambda p, q, u: (p * t - 1) ** 2 + (q * q).sum()
 
 
+# unit 2: exercises 9-12
+# Scalar functions of x (any shape) whose Hessian couples the elements of x (it is
+# not diagonal) and changes from point to point (it is not constant), for
+# Hessian-vector products (exercise 10).
+def _coupled_cos(w: dict[str, Tensor]) -> Fn:
+    u = w["u"]  # shaped like x: the cosine couples every pair of elements
+    return lambda x: torch.cos((x * u).sum()) + (x**4).sum() / 12
+
+
+def _bump(w: dict[str, Tensor]) -> Fn:
+    a, t = w["a"], w["t"]  # t shaped like x: the centre of the bump
+    return lambda x: a / (1 + ((x - t) ** 2).sum())
+
+
 # unit 2: exercises 13-16
 # Vector functions of a 1-d x (exercise 14): (n,) -> (m,), every output mixing
 # several inputs (A is (m, n)), so the Jacobian is not diagonal and its transpose
@@ -165,6 +179,9 @@ BUILDERS: dict[str, Builder] = {
     "regression": _regression,
     "coupled": _coupled,
     "unused_param": _unused_param,
+    # unit 2: exercises 9-12
+    "coupled_cos": _coupled_cos,
+    "bump": _bump,
     # unit 2: exercises 13-16
     "jac_tanh": _jac_tanh,
     "jac_softplus": _jac_softplus,
@@ -189,6 +206,7 @@ INPUT_NAMES: dict[str, tuple[str, ...]] = {
     "regression": ("weight", "bias"),
     "coupled": ("p", "q", "r"),
     "unused_param": ("p", "q", "u"),
+    # unit 2: exercises 9-12 (their functions take one input: none to name)
     # unit 2: exercises 13-16 (none: every function there has one input)
 }
 
@@ -216,6 +234,9 @@ FORMULAS: dict[str, str] = {
     "regression": "(x @ weight + bias - y)**2",
     "coupled": "(p - t)**2 + (q.sum() - 1)**2 + (r * p.mean())**2 + r**2",
     "unused_param": "(p*t - 1)**2 + sum(q**2)  (u unused)",
+    # unit 2: exercises 9-12
+    "coupled_cos": "cos(sum(u * x)) + sum(x**4) / 12",
+    "bump": "a / (1 + sum((x - t)**2))",
     # unit 2: exercises 13-16
     "jac_tanh": "tanh(A @ x) + c * sum(x**2)",
     "jac_softplus": "softplus(A @ x) + b * mean(x)",

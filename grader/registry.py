@@ -37,6 +37,25 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(6, "fresh_grads", "ex06_zero_grad.py", "Zeroing gradients", 10),
     Exercise(7, "gradient_descent", "ex07_manual_update.py", "A manual update loop", 10),
     Exercise(8, "detach_alias", "ex08_detach.py", "detach() shares storage", 10),
+    # unit 2: exercises 9-12
+    Exercise(
+        9,
+        "shared_trunk_grads",
+        "ex09_retain_graph.py",
+        "Backward twice through one graph",
+        10,
+        unit=2,
+    ),
+    Exercise(10, "hvp", "ex10_higher_order.py", "Higher-order gradients", 10, unit=2),
+    Exercise(
+        11,
+        "intermediate_grads",
+        "ex11_intermediate_grad.py",
+        "Gradients at intermediate tensors",
+        10,
+        unit=2,
+    ),
+    Exercise(12, "clipped_grad", "ex12_hooks.py", "Hooks that change a gradient", 10, unit=2),
     # unit 2: exercises 13-16
     Exercise(13, "round_ste", "ex13_custom_function.py", "A straight-through gradient", 10, unit=2),
     Exercise(14, "jacobian", "ex14_jacobian.py", "The Jacobian, row by row", 10, unit=2),

@@ -929,6 +929,410 @@ def detach_alias(x):
 """,
 )
 
+# unit 2: exercises 9-12
+TRUNK = variants(
+    "shared_trunk_grads",
+    """
+## backward(retain_graph=True), .grad cleared and copied
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    out = []
+    for h in heads:
+        leaf.grad = None
+        h(z).sum().backward(retain_graph=True)
+        out.append(leaf.grad.clone())
+    return out
+## torch.func.vjp through the trunk once
+def shared_trunk_grads(trunk, heads, x):
+    z, pull = torch.func.vjp(trunk, x)
+    out = []
+    for h in heads:
+        gz = torch.func.grad(lambda t: h(t).sum())(z)
+        (g,) = pull(gz)
+        out.append(g.detach())
+    return out
+## gradients at z first, then through the trunk with grad_outputs
+def shared_trunk_grads(trunk, heads, x):
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_()
+        z = trunk(leaf)
+        cut = z.detach().requires_grad_()
+        out = []
+        for h in heads:
+            (gz,) = torch.autograd.grad(h(cut).sum(), cut)
+            (g,) = torch.autograd.grad(z, leaf, grad_outputs=gz, retain_graph=True)
+            out.append(g)
+    return out
+## trunk called once per head | fails: values | values: diag.trunk_calls
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    return [torch.autograd.grad(h(trunk(leaf)).sum(), leaf)[0] for h in heads]
+## retain_graph forgotten | fails: values, type, side_effects | values: diag.retain_graph
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    out = []
+    for h in heads:
+        leaf.grad = None
+        h(z).sum().backward()
+        out.append(leaf.grad.clone())
+    return out
+## .grad never cleared between heads | fails: values | values: diag.heads_accumulated
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    out = []
+    for h in heads:
+        h(z).sum().backward(retain_graph=True)
+        out.append(leaf.grad.clone())
+    return out
+## stores .grad itself, zeroed in place | fails: values, side_effects | values: diag.heads_aliased
+## | side_effects: side.aliasing
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    out = []
+    for h in heads:
+        if leaf.grad is not None:
+            leaf.grad.zero_()
+        h(z).sum().backward(retain_graph=True)
+        out.append(leaf.grad)
+    return out
+## all heads in one backward | fails: values | values: diag.heads_summed
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    total = sum(h(z).sum() for h in heads)
+    (g,) = torch.autograd.grad(total, leaf)
+    return [g.clone() for _ in heads]
+## backward twice for each head | fails: values | values: diag.scaled_int
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    out = []
+    for h in heads:
+        leaf.grad = None
+        loss = h(z).sum()
+        loss.backward(retain_graph=True)
+        loss.backward(retain_graph=True)
+        out.append(leaf.grad.clone())
+    return out
+## mean instead of sum | fails: values
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    return [torch.autograd.grad(h(z).mean(), leaf, retain_graph=True)[0] for h in heads]
+## the first head for every entry | fails: values
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    return [torch.autograd.grad(heads[0](z).sum(), leaf, retain_graph=True)[0] for h in heads]
+## tutorial style on x itself | fails: side_effects | side_effects: side.input_now_requires_grad
+def shared_trunk_grads(trunk, heads, x):
+    x.requires_grad_(True)
+    z = trunk(x)
+    out = []
+    for h in heads:
+        x.grad = None
+        h(z).sum().backward(retain_graph=True)
+        out.append(x.grad.clone())
+    return out
+## create_graph left on: tied to the weights | fails: side_effects
+## | side_effects: side.requires_grad
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    return [torch.autograd.grad(h(z).sum(), leaf, create_graph=True)[0] for h in heads]
+## float64 gradients | fails: type | type: type.dtype
+def shared_trunk_grads(trunk, heads, x):
+    leaf = x.detach().requires_grad_()
+    z = trunk(leaf)
+    return [torch.autograd.grad(h(z).sum(), leaf, retain_graph=True)[0].double() for h in heads]
+""",
+)
+
+HVP = variants(
+    "hvp",
+    """
+## double backward with backward(), .grad cleared in between
+def hvp(f, x, v):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True)
+    (g * v).sum().backward()
+    return leaf.grad
+## torch.func.jvp of torch.func.grad
+def hvp(f, x, v):
+    return torch.func.jvp(torch.func.grad(f), (x,), (v,))[1].detach()
+## torch.autograd.functional.hvp
+def hvp(f, x, v):
+    return torch.autograd.functional.hvp(f, x, v)[1]
+## the whole Hessian from torch.func.hessian, times v
+def hvp(f, x, v):
+    n = x.numel()
+    h = torch.func.hessian(f)(x).reshape(n, n)
+    return (h @ v.reshape(n)).reshape(x.shape).detach()
+## the gradient, not H v | fails: values | values: diag.hvp_gradient
+def hvp(f, x, v):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf)
+    return g
+## backward() twice, .grad not cleared | fails: values | values: diag.hvp_grad_plus
+def hvp(f, x, v):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward(create_graph=True)
+    (leaf.grad * v).sum().backward()
+    return leaf.grad.detach()
+## v left out | fails: values | values: diag.hvp_no_v
+def hvp(f, x, v):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True)
+    return torch.autograd.grad(g.sum(), leaf)[0]
+## the Hessian's diagonal times v | fails: values | values: diag.hvp_diagonal
+def hvp(f, x, v):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True)
+    flat = g.reshape(-1)
+    diag = [torch.autograd.grad(flat[i], leaf, retain_graph=True)[0].reshape(-1)[i]
+            for i in range(flat.numel())]
+    return torch.stack(diag).reshape(x.shape) * v
+## x and v swapped | fails: values | values: diag.hvp_swapped
+def hvp(f, x, v):
+    leaf = v.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True)
+    return torch.autograd.grad(g, leaf, grad_outputs=x)[0]
+## create_graph forgotten | fails: values, type, side_effects | values: diag.create_graph
+def hvp(f, x, v):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf)
+    return torch.autograd.grad(g, leaf, grad_outputs=v)[0]
+## the directional derivative g.v | fails: values, type | values: diag.hvp_directional
+def hvp(f, x, v):
+    leaf = x.detach().requires_grad_()
+    (g,) = torch.autograd.grad(f(leaf), leaf)
+    return (g * v).sum()
+## finite differences of autograd gradients, in float64 | fails: values
+## | values: values.not_second_order
+def hvp(f, x, v):
+    def grad_at(p):
+        p = p.detach().requires_grad_()
+        return torch.autograd.grad(f(p), p)[0].double()
+    h = 1e-5
+    x64, v64 = x.double(), v.double()
+    return ((grad_at(x64 + h * v64) - grad_at(x64 - h * v64)) / (2 * h)).to(x.dtype)
+## tutorial style on x itself | fails: side_effects | side_effects: side.input_now_requires_grad
+def hvp(f, x, v):
+    x.requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x), x, create_graph=True)
+    return torch.autograd.grad(g, x, grad_outputs=v)[0]
+## returned flat | fails: type | type: type.shape
+def hvp(f, x, v):
+    return torch.autograd.functional.hvp(f, x, v)[1].reshape(-1)
+""",
+)
+
+INTERMEDIATE = variants(
+    "intermediate_grads",
+    """
+## torch.autograd.grad(L, (y, x))
+def intermediate_grads(f, g, x):
+    y = f(x)
+    return torch.autograd.grad(g(y).sum(), (y, x))
+## a hook on y, x.grad set aside
+def intermediate_grads(f, g, x):
+    saved, x.grad = x.grad, None
+    seen = {}
+    y = f(x)
+    y.register_hook(lambda grad: seen.setdefault("y", grad))
+    g(y).sum().backward()
+    dx = x.grad
+    x.grad = saved
+    return seen["y"], dx
+## two steps: dL/dy, then back through f with grad_outputs
+def intermediate_grads(f, g, x):
+    y = f(x)
+    (dy,) = torch.autograd.grad(g(y).sum(), y)
+    (dx,) = torch.autograd.grad(y, x, grad_outputs=dy)
+    return dy, dx
+## torch.func.vjp on a detached x
+def intermediate_grads(f, g, x):
+    y, pull = torch.func.vjp(f, x.detach())
+    dy = torch.func.grad(lambda t: g(t).sum())(y)
+    (dx,) = pull(dy)
+    return dy.detach(), dx.detach()
+## dL/dx for both | fails: values, type | values: diag.dx_for_dy
+def intermediate_grads(f, g, x):
+    (dx,) = torch.autograd.grad(g(f(x)).sum(), x)
+    return dx, dx
+## no retain_grad: y.grad is None | fails: values, type | values: diag.dy_none
+def intermediate_grads(f, g, x):
+    saved, x.grad = x.grad, None
+    y = f(x)
+    g(y).sum().backward()
+    dx = x.grad
+    x.grad = saved
+    return y.grad, dx
+## the stale .grad left in | fails: values, side_effects | values: diag.stale_added
+def intermediate_grads(f, g, x):
+    y = f(x)
+    y.retain_grad()
+    g(y).sum().backward()
+    return y.grad, x.grad.clone()
+## the pair in the wrong order | fails: values, type | values: diag.pair_swapped
+def intermediate_grads(f, g, x):
+    y = f(x)
+    dy, dx = torch.autograd.grad(g(y).sum(), (y, x))
+    return dx, dy
+## f called again for dL/dx | fails: values | values: diag.fg_calls
+def intermediate_grads(f, g, x):
+    y = f(x)
+    (dy,) = torch.autograd.grad(g(y).sum(), y)
+    (dx,) = torch.autograd.grad(g(f(x)).sum(), x)
+    return dy, dx
+## two backward passes through g | fails: values | values: diag.two_passes
+def intermediate_grads(f, g, x):
+    y = f(x)
+    loss = g(y).sum()
+    (dy,) = torch.autograd.grad(loss, y, retain_graph=True)
+    (dx,) = torch.autograd.grad(loss, x)
+    return dy, dx
+## a copy set aside, but the stale .grad not cleared first | fails: values
+## | values: diag.stale_added
+def intermediate_grads(f, g, x):
+    saved = None if x.grad is None else x.grad.clone()
+    y = f(x)
+    y.retain_grad()
+    g(y).sum().backward()
+    dy, dx = y.grad, x.grad.clone()
+    x.grad = saved
+    return dy, dx
+## backward twice | fails: values | values: diag.scaled_int
+def intermediate_grads(f, g, x):
+    saved, x.grad = x.grad, None
+    y = f(x)
+    y.retain_grad()
+    loss = g(y).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    dy, dx = y.grad, x.grad
+    x.grad = saved
+    return dy, dx
+## vjp through f seeded with ones, not dL/dy | fails: values
+def intermediate_grads(f, g, x):
+    y, pull = torch.func.vjp(f, x.detach())
+    dy = torch.func.grad(lambda t: g(t).sum())(y)
+    (dx,) = pull(torch.ones_like(y))
+    return dy.detach(), dx.detach()
+## mean instead of sum | fails: values
+def intermediate_grads(f, g, x):
+    y = f(x)
+    return torch.autograd.grad(g(y).mean(), (y, x))
+## the stale .grad cleared, not put back | fails: side_effects | side_effects: side.grad_changed
+def intermediate_grads(f, g, x):
+    x.grad = None
+    y = f(x)
+    y.retain_grad()
+    g(y).sum().backward()
+    return y.grad, x.grad.clone()
+## a hook on x left behind | fails: side_effects | side_effects: side.hook_left
+def intermediate_grads(f, g, x):
+    seen = {}
+    y = f(x)
+    y.register_hook(lambda grad: seen.setdefault("y", grad))
+    x.register_hook(lambda grad: seen.setdefault("x", grad))
+    torch.autograd.grad(g(y).sum(), x)
+    return seen["y"], seen["x"]
+""",
+)
+
+CLIPPED = variants(
+    "clipped_grad",
+    """
+## two steps with torch.autograd.grad
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    (gy,) = torch.autograd.grad(g(y).sum(), y)
+    (gx,) = torch.autograd.grad(y, leaf, grad_outputs=gy.clamp(-c, c))
+    return gx
+## torch.func.vjp, clamped in between
+def clipped_grad(f, g, x, c):
+    y, pull = torch.func.vjp(f, x)
+    gy = torch.func.grad(lambda t: g(t).sum())(y)
+    return pull(torch.clip(gy, -c, c))[0].detach()
+## a named hook, removed afterwards, under enable_grad
+def clipped_grad(f, g, x, c):
+    def clamp(grad):
+        return torch.clamp(grad, min=-c, max=c)
+
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_()
+        y = f(leaf)
+        handle = y.register_hook(clamp)
+        (gx,) = torch.autograd.grad(g(y).sum(), leaf)
+        handle.remove()
+    return gx
+## no clamp at all | fails: values | values: diag.not_clamped
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    g(f(leaf)).sum().backward()
+    return leaf.grad
+## the final gradient clamped | fails: values | values: diag.clamped_at_x
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    g(f(leaf)).sum().backward()
+    return leaf.grad.clamp(-c, c)
+## the hook on x instead of y | fails: values | values: diag.clamped_at_x
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    leaf.register_hook(lambda grad: grad.clamp(-c, c))
+    (gx,) = torch.autograd.grad(g(f(leaf)).sum(), leaf)
+    return gx
+## clamped to [0, c] | fails: values | values: diag.clamped_nonneg
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.register_hook(lambda grad: grad.clamp(0, c))
+    g(y).sum().backward()
+    return leaf.grad
+## clamped from above only | fails: values | values: diag.clamped_one_side
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.register_hook(lambda grad: grad.clamp(max=c))
+    g(y).sum().backward()
+    return leaf.grad
+## scaled to norm c | fails: values | values: diag.clip_norm
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.register_hook(lambda grad: grad * min(1.0, c / float(grad.norm())))
+    g(y).sum().backward()
+    return leaf.grad
+## the hook registered after backward | fails: values | values: diag.not_clamped
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    g(y).sum().backward()
+    y.register_hook(lambda grad: grad.clamp(-c, c))
+    return leaf.grad
+## tutorial style on x itself | fails: side_effects | side_effects: side.input_now_requires_grad
+def clipped_grad(f, g, x, c):
+    x.requires_grad_(True)
+    y = f(x)
+    y.register_hook(lambda grad: grad.clamp(-c, c))
+    (gx,) = torch.autograd.grad(g(y).sum(), x)
+    return gx
+## float64 result | fails: type | type: type.dtype
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.register_hook(lambda grad: grad.clamp(-c, c))
+    g(y).sum().backward()
+    return leaf.grad.double()
+""",
+)
+
 # unit 2: exercises 13-16
 ROUND = variants(
     "round_ste",
@@ -1251,6 +1655,10 @@ VARIANTS: list[Variant] = [
     *ZERO,
     *DESCENT,
     *DETACH,
+    *TRUNK,
+    *HVP,
+    *INTERMEDIATE,
+    *CLIPPED,
     # unit 2: exercises 13-16
     *ROUND,
     *JACOBIAN,

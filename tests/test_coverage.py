@@ -56,6 +56,22 @@ REQUIRED: dict[str, set[str]] = {
     "detach_alias": {"layout:contiguous", "layout:transposed", "layout:stepped",
                      "layout:offset", *(f"size:{s}" for s in SIZES), "grad_mode:on",
                      "grad_mode:off", "stale:yes", "stale:no"},
+    # unit 2: exercises 9-12
+    "shared_trunk_grads": {"heads:two", "heads:many", "heads:different_shapes",
+                           *(f"trunk:{o}" for o in OUTPUTS), *(f"head:{o}" for o in OUTPUTS),
+                           *(f"size:{s}" for s in SIZES), *(f"layout:{lay}" for lay in ALL_LAYOUTS),
+                           "weights:grad", "weights:plain", "grad_mode:off"},
+    "hvp": {"output:scalar", "hessian:non_diagonal", *(f"size:{s}" for s in SIZES),
+            *(f"layout:{lay}" for lay in ALL_LAYOUTS - {"expanded"}),
+            *(f"v_layout:{lay}" for lay in ALL_LAYOUTS), "weights:grad", "weights:plain",
+            "grad_mode:off"},
+    "intermediate_grads": {*(f"output:{o}" for o in OUTPUTS), *(f"g_output:{o}" for o in OUTPUTS),
+                           *(f"size:{s}" for s in SIZES), *(f"layout:{lay}" for lay in ALL_LAYOUTS),
+                           "stale:yes", "stale:no", "weights:grad", "weights:plain",
+                           "grad_mode:off"},
+    "clipped_grad": {*(f"output:{o}" for o in OUTPUTS - {"scalar"}), *(f"size:{s}" for s in SIZES),
+                     *(f"layout:{lay}" for lay in ALL_LAYOUTS), "jacobian:mixes",
+                     "weights:grad", "weights:plain", "grad_mode:off"},
     # unit 2: exercises 13-16
     "round_ste": {*(f"size:{s}" for s in SIZES), *(f"layout:{lay}" for lay in ALL_LAYOUTS),
                   "requires_grad:yes", "requires_grad:no", "grad_mode:on", "grad_mode:off",
@@ -109,7 +125,11 @@ def kinds_of(name: str, case: Case) -> Iterator[str]:
         yield f"layout:{layout.describe(live.tensors[key])}"
         yield f"size:{size_of(live.tensors[key])}"
         yield f"dtype:{str(live.tensors[key].dtype).removeprefix('torch.')}"
-    weights = [k for k in case.tensors if k.startswith(("f.", "fs")) and not k.endswith(".grad")]
+    weights = [
+        k
+        for k in case.tensors
+        if k.startswith(("f.", "fs", "g.", "trunk.", "heads")) and not k.endswith(".grad")
+    ]
     grads = set(meta.get("requires_grad", []))
     if weights:
         yield "weights:grad" if grads & set(weights) else "weights:plain"
@@ -135,9 +155,78 @@ def kinds_of(name: str, case: Case) -> Iterator[str]:
     if "n_x" in meta or "n_p" in meta:
         yield from _several_inputs(case, "x" if "n_x" in meta else "p")
         return
+    if "heads" in meta:
+        yield from _trunk_and_heads(case)
+        return
     x = case.tensors["x"]
     if "f" in meta:
         yield f"output:{output_of(x, case.fn()(x))}"
+    if "v" in case.tensors:
+        yield f"v_layout:{layout.describe(live.tensors['v'])}"
+        if _hessian(case).count_nonzero() > _hessian(case).diagonal().count_nonzero():
+            yield "hessian:non_diagonal"
+    if "g" in meta:
+        y = case.fn("f")(x)
+        yield f"g_output:{output_of(y, case.fn('g')(y))}"
+        if _jacobian(case).count_nonzero() > min(x.numel(), y.numel()):
+            yield "jacobian:mixes"  # more than one element of y depends on an element of x
+
+
+# -- unit 2: exercises 9-12 -------------------------------------------------------
+
+
+def _trunk_and_heads(case: Case) -> Iterator[str]:
+    x = case.tensors["x"]
+    z = case.fn("trunk")(x)
+    heads = case.fns("heads")
+    yield "heads:two" if len(heads) == 2 else "heads:many"
+    yield f"trunk:{output_of(x, z)}"
+    outs = [h(z) for h in heads]
+    if len({tuple(o.shape) for o in outs}) > 1:
+        yield "heads:different_shapes"
+    for o in outs:
+        yield f"head:{output_of(z, o)}"
+
+
+def _hessian(case: Case, at: torch.Tensor | None = None) -> torch.Tensor:
+    x = case.tensors["x"] if at is None else at
+    n = x.numel()
+    return torch.autograd.functional.hessian(case.fn(), x.double()).reshape(n, n)
+
+
+def _jacobian(case: Case) -> torch.Tensor:
+    x = case.tensors["x"]
+    return torch.autograd.functional.jacobian(case.fn("f"), x).reshape(-1, x.numel())
+
+
+def _frees_saved_tensors(case: Case) -> bool:
+    """A second backward through the trunk without retain_graph raises."""
+    leaf = case.tensors["x"].detach().clone().requires_grad_(True)
+    z = case.fn("trunk")(leaf)
+    z.sum().backward()
+    try:
+        z.sum().backward()
+    except RuntimeError:
+        return True
+    return False
+
+
+def _clamp_sides(case: Case) -> set[str]:
+    """Where the gradient at y sits against [-c, c], and whether any is near ±c."""
+    x = case.tensors["x"]
+    y = case.fn("f")(x).detach().requires_grad_(True)
+    (gy,) = torch.autograd.grad(case.fn("g")(y).sum(), y)
+    c = float(case.meta["c"])
+    found = set()
+    if (gy > c).any():
+        found.add("above")
+    if (gy < -c).any():
+        found.add("below")
+    if (gy.abs() < c).any():
+        found.add("inside")
+    if ((gy.abs() - c).abs() < 0.01 * c).any():
+        found.add("near")
+    return found
 
 
 # unit 2: exercises 13-16, each read off what its probe hands the learner
@@ -272,6 +361,20 @@ def test_every_run_covers_every_kind(ex: registry.Exercise) -> None:
         seen = {k for case in draw_cases(ex, seed, "cpu") for k in kinds_of(ex.name, case)}
         missing = (REQUIRED[ex.name] | DTYPE_KINDS) - seen
         assert not missing, (ex.name, seed, sorted(missing))
+
+
+def test_unit2_every_case_shows_what_its_exercise_needs() -> None:
+    """Per case, not per run: exercise 9's trunk frees what it saved (so forgetting
+    retain_graph raises), exercise 10's Hessian is not constant, and exercise 12's
+    gradient at y has elements above c, below -c and inside, none close to ±c."""
+    for seed in SEEDS:
+        for case in draw_cases(registry.BY_NAME["shared_trunk_grads"], seed, "cpu"):
+            assert _frees_saved_tensors(case), (seed, case.meta)
+        for case in draw_cases(registry.BY_NAME["hvp"], seed, "cpu"):
+            x = case.tensors["x"].double()
+            assert not torch.allclose(_hessian(case), _hessian(case, at=x + 0.5)), seed
+        for case in draw_cases(registry.BY_NAME["clipped_grad"], seed, "cpu"):
+            assert _clamp_sides(case) == {"above", "below", "inside"}, (seed, case.meta)
 
 
 def test_the_kinds_are_read_off_the_tensors() -> None:

@@ -25,6 +25,11 @@ SIGNATURES = {
     "fresh_grads": "fs, x",
     "gradient_descent": "f, params, lr, steps",
     "detach_alias": "x",
+    # unit 2: exercises 9-12
+    "shared_trunk_grads": "trunk, heads, x",
+    "hvp": "f, x, v",
+    "intermediate_grads": "f, g, x",
+    "clipped_grad": "f, g, x, c",
     # unit 2: exercises 13-16
     "round_ste": "x",
     "jacobian": "f, x",
@@ -36,6 +41,8 @@ SIGNATURES = {
 # (``*`` for the exercises not named).
 TRIVIAL: dict[str, dict[str, str]] = {
     "zeros": {
+        "shared_trunk_grads": "return [torch.zeros_like(x) for h in heads]",
+        "intermediate_grads": "return torch.zeros_like(f(x)), torch.zeros_like(x)",
         "jacobian": "return torch.zeros(f(x).shape[0], x.shape[0], dtype=x.dtype)",
         "to_numpy": "return torch.zeros_like(t).cpu().numpy()",
         "save_weights": "torch.save([torch.zeros_like(p).cpu() for p in params], path)",
@@ -46,6 +53,8 @@ TRIVIAL: dict[str, dict[str, str]] = {
     },
     "None": {"*": "return None"},
     "the input copied back": {
+        "shared_trunk_grads": "return [x.detach().clone() for h in heads]",
+        "intermediate_grads": "return f(x).detach().clone(), x.detach().clone()",
         "to_numpy": "return t.detach().clone()",
         "save_weights": "torch.save(params, path)",
         "partial_grads": "return tuple(x.detach().clone() for x in xs)",
@@ -54,6 +63,8 @@ TRIVIAL: dict[str, dict[str, str]] = {
         "*": "return x.detach().clone()",
     },
     "the input itself, detached": {
+        "shared_trunk_grads": "return [x.detach() for h in heads]",
+        "intermediate_grads": "return x.detach(), x.detach()",
         "to_numpy": "return t.detach()",
         "save_weights": "torch.save([p.detach().cpu() for p in params], path)",
         "partial_grads": "return tuple(x.detach() for x in xs)",
@@ -63,6 +74,9 @@ TRIVIAL: dict[str, dict[str, str]] = {
         "*": "return x.detach()",
     },
     "x.grad as it is": {
+        "shared_trunk_grads": "return [x.grad if x.grad is not None else 0 * x for h in heads]",
+        "intermediate_grads": "return (torch.zeros_like(x) if x.grad is None else x.grad,) * 2",
+        "hvp": "return torch.zeros_like(v) if x.grad is None else x.grad",
         "to_numpy": "return t.grad",
         "save_weights": "torch.save([p.grad for p in params], path)",
         "partial_grads": "return tuple(x.grad if x.grad is not None else 0 * x for x in xs)",

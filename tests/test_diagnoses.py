@@ -44,6 +44,47 @@ ISSUE_DIAGNOSES: dict[str, tuple[str, ...]] = {
     "wrong type returned (float, numpy, list)": ("type.number", "type.numpy", "type.list"),
 }
 
+# Unit 2's classic mistakes (exercises 9-12), each with the message keys that name it.
+UNIT2_DIAGNOSES: dict[str, tuple[str, ...]] = {
+    "trunk called once per head": ("diag.trunk_calls",),
+    "retain_graph forgotten": ("diag.retain_graph",),
+    ".grad accumulating across heads, aliased, or one backward for all": (
+        "diag.heads_accumulated",
+        "diag.heads_aliased",
+        "diag.heads_summed",
+    ),
+    "the gradient, or the gradient plus H.v, instead of H.v": (
+        "diag.hvp_gradient",
+        "diag.hvp_grad_plus",
+    ),
+    "create_graph forgotten": ("diag.create_graph",),
+    "H times ones, the diagonal, H(v).x, g.v": (
+        "diag.hvp_no_v",
+        "diag.hvp_diagonal",
+        "diag.hvp_swapped",
+        "diag.hvp_directional",
+    ),
+    "H.v not from second-order autograd": ("values.not_second_order",),
+    "dL/dx for dL/dy, y.grad None, the pair swapped": (
+        "diag.dx_for_dy",
+        "diag.dy_none",
+        "diag.pair_swapped",
+    ),
+    "stale grad added in, or not put back": ("diag.stale_added", "side.grad_changed"),
+    "f or g called twice, two backward passes": ("diag.fg_calls", "diag.two_passes"),
+    "no clamp, clamp at x, [0, c], one side, norm clipping": (
+        "diag.not_clamped",
+        "diag.clamped_at_x",
+        "diag.clamped_nonneg",
+        "diag.clamped_one_side",
+        "diag.clip_norm",
+    ),
+    "the caller's x changed or a hook left on it": (
+        "side.input_now_requires_grad",
+        "side.hook_left",
+    ),
+}
+
 DIAGNOSED = [v for v in VARIANTS if v.diagnosis]
 
 
@@ -62,6 +103,14 @@ def feedback_of(variant: Variant, check: str, seed: int) -> Feedback | None:
 def test_every_issue_diagnosis_is_fed_its_mistake(label: str) -> None:
     declared = {key for v in DIAGNOSED for key in v.diagnosis.values()}
     for key in ISSUE_DIAGNOSES[label]:
+        assert key in CATALOGUES["en"] and key in CATALOGUES["zh"], key
+        assert key in declared, f"no variant in tests/mistakes.py shows {key} ({label})"
+
+
+@pytest.mark.parametrize("label", list(UNIT2_DIAGNOSES))
+def test_every_unit2_diagnosis_is_fed_its_mistake(label: str) -> None:
+    declared = {key for v in DIAGNOSED for key in v.diagnosis.values()}
+    for key in UNIT2_DIAGNOSES[label]:
         assert key in CATALOGUES["en"] and key in CATALOGUES["zh"], key
         assert key in declared, f"no variant in tests/mistakes.py shows {key} ({label})"
 

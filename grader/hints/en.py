@@ -41,6 +41,27 @@ HINTS: dict[str, tuple[str, ...]] = {
         "A single tensor method does exactly this: it returns a tensor outside the graph that shares x's storage. clone() copies, and requires_grad_(False) would change x itself.",
         "Return x.detach(). x keeps requiring grad, and the result has no grad_fn.",
     ),
+    # unit 2: exercises 9-12
+    "shared_trunk_grads": (
+        "Each head needs its own backward pass, and all of them go back through the same trunk. Think about what the first backward pass throws away, and how to ask PyTorch to keep it until the last head is done.",
+        "Make a leaf from x that requires grad, run the trunk on it once, and keep the output z. For each head, take the gradient of head(z).sum() with retain_graph=True; torch.autograd.grad returns a fresh tensor each time, so nothing piles up in .grad.",
+        "leaf = x.detach().requires_grad_(True); z = trunk(leaf); then for each head: (g,) = torch.autograd.grad(head(z).sum(), leaf, retain_graph=True) and append g. Return the list.",
+    ),
+    "hvp": (
+        "A gradient is a function of x too, so it can be differentiated again, but only if autograd recorded how it was computed. What must you ask for when taking the first derivative, and how do you fold v into the second one?",
+        "Take the first gradient with create_graph=True, so it carries a graph. Then differentiate the gradient again with v as the weights of its elements (grad_outputs): that is H·v, without building H.",
+        "leaf = x.detach().requires_grad_(True); (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True); (hv,) = torch.autograd.grad(g, leaf, grad_outputs=v); return hv. Or: torch.func.jvp(torch.func.grad(f), (x,), (v,))[1].",
+    ),
+    "intermediate_grads": (
+        "Autograd computes the gradient at y on its way back to x, but throws it away because y is not a leaf. There are a few ways to keep it; pick one that also leaves the caller's gradient on x exactly as it was.",
+        "Call f and g once, then either ask torch.autograd.grad for the gradients of L with respect to y and x together (it does not touch .grad at all), or use y.retain_grad() and backward() after setting x.grad aside.",
+        "y = f(x); L = g(y).sum(); dy, dx = torch.autograd.grad(L, (y, x)); return dy, dx. With backward() instead: saved = x.grad; x.grad = None; y.retain_grad(); L.backward(); keep y.grad and x.grad; then x.grad = saved.",
+    ),
+    "clipped_grad": (
+        "The clamp has to happen in the middle of the backward pass, where the gradient arrives at y, not on the final result: f's Jacobian mixes and scales the gradient on its way to x. Which tool lets you change a gradient at one tensor while backward runs?",
+        "Register a hook on y: it is called with the gradient arriving at y, and the tensor it returns flows on through f. Or work in two steps with torch.autograd.grad: first the gradient at y, then carry the clamped one back to x with grad_outputs.",
+        "leaf = x.detach().requires_grad_(True); y = f(leaf); y.register_hook(lambda grad: grad.clamp(-c, c)); g(y).sum().backward(); return leaf.grad.",
+    ),
     # unit 2: exercises 13-16
     "round_ste": (
         "You need two different behaviours from one result: the rounded value going forward, and an untouched gradient going back. Autograd lets you write the backward rule yourself, or build the result so that only one part of it is differentiated.",
@@ -73,6 +94,11 @@ EXPLANATIONS: dict[str, str] = {
     "fresh_grads": "Clearing x.grad before each backward() gives every function its own gradient. x.grad is a single tensor that zero_() empties in place, so each gradient is stored as a clone(): otherwise every entry of the list would be the same tensor and show only the last value.",
     "gradient_descent": "Each step clears the gradients (including any stale ones), computes the mean loss, runs backward() and then moves every parameter against its own gradient. The update runs under torch.no_grad(), so it is not recorded, and -= changes the tensors in place, so the caller's parameters stay leaves that require grad.",
     "detach_alias": "detach() returns a tensor that is cut off from the graph (no grad_fn, requires_grad False) but looks at x's memory: a write to either shows in both. It leaves x itself unchanged, still requiring grad.",
+    # unit 2: exercises 9-12
+    "shared_trunk_grads": "The trunk runs once and every head builds on its output. backward() normally frees the values the graph saved as soon as it has used them; retain_graph=True keeps them, so each head can go back through the trunk in turn. torch.autograd.grad returns each gradient as a new tensor instead of adding it to .grad, so the heads' gradients stay separate without any clearing or copying.",
+    "hvp": "With create_graph=True the first torch.autograd.grad records how the gradient g was computed, so g can be differentiated again. Asking for the gradient of g with grad_outputs=v gives the gradient of (g * v).sum(), which is H·v because v does not depend on x. The Hessian itself is never built, so this costs about two backward passes whatever the size of x.",
+    "intermediate_grads": "y is not a leaf, so backward() computes its gradient on the way to x but does not keep it; y.retain_grad() asks it to. backward() also adds to x.grad, so the solution sets the caller's gradient aside, lets backward() fill a fresh one, and puts the old one back. torch.autograd.grad(L, (y, x)) gets the same pair in one pass without touching any .grad.",
+    "clipped_grad": "The hook on y runs during backward() with the gradient arriving at y; what it returns replaces that gradient, so the clamped values are what flows back through f to x. Clamping x's gradient afterwards would give a different answer, because f mixes and scales the gradient between y and x.",
     # unit 2: exercises 13-16
     "round_ste": "The custom Function defines both directions: forward computes torch.round(x), whose own derivative is zero almost everywhere, and backward ignores that and returns the incoming gradient unchanged, as the identity would. Autograd records the Function only when x requires grad and recording is on, so under no_grad nothing is kept. The detach trick gets the same numbers: in x + (torch.round(x) - x).detach() the detached step is a constant, so the value is the rounded one and the gradient is that of x.",
     "jacobian": "Backpropagating from y with grad_outputs v gives the vector-Jacobian product v^T J. With v = e_i that is row i of J, so m passes with one-hot vectors build the whole matrix. retain_graph=True keeps the graph for the next pass, torch.autograd.grad returns each row instead of adding it to .grad (so neither the leaf nor f's weights collect a .grad), and the rows come out detached.",

@@ -41,6 +41,27 @@ HINTS: dict[str, tuple[str, ...]] = {
         "正好有一个张量方法做这件事：它返回一个脱离计算图、但与 x 共享存储的张量。clone() 会复制，requires_grad_(False) 则会改掉 x 本身。",
         "返回 x.detach()。x 仍然需要梯度，结果没有 grad_fn。",
     ),
+    # unit 2: exercises 9-12
+    "shared_trunk_grads": (
+        "每个 head 都需要自己的一次反向传播，而它们都要经过同一个 trunk。想一想第一次反向传播会丢掉什么，以及怎样让 PyTorch 把它保留到最后一个 head 算完。",
+        "从 x 做一个需要梯度的叶子，对它只运行一次 trunk，保留输出 z。对每个 head，用 retain_graph=True 求 head(z).sum() 的梯度；torch.autograd.grad 每次都返回一个新张量，所以 .grad 里不会累加。",
+        "leaf = x.detach().requires_grad_(True); z = trunk(leaf); 然后对每个 head：(g,) = torch.autograd.grad(head(z).sum(), leaf, retain_graph=True)，把 g 加进列表。返回这个列表。",
+    ),
+    "hvp": (
+        "梯度本身也是 x 的函数，所以可以再求导，前提是 autograd 记录了它是怎么算出来的。求一阶导数时你需要要求什么？又怎样把 v 放进第二次求导里？",
+        "第一次求梯度时传入 create_graph=True，让梯度带上计算图。然后以 v 作为梯度各元素的权重（grad_outputs）对梯度再求一次导：这就是 H·v，不需要构造 H。",
+        "leaf = x.detach().requires_grad_(True); (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True); (hv,) = torch.autograd.grad(g, leaf, grad_outputs=v); 返回 hv。也可以：torch.func.jvp(torch.func.grad(f), (x,), (v,))[1]。",
+    ),
+    "intermediate_grads": (
+        "autograd 在反向传到 x 的途中会算出 y 处的梯度，但因为 y 不是叶子，算完就丢掉了。有几种办法能把它留下来；选一种同时能让调用者在 x 上的梯度保持原样的办法。",
+        "f 和 g 各调用一次，然后要么让 torch.autograd.grad 一起求 L 对 y 和 x 的梯度（它完全不碰 .grad），要么先把 x.grad 存起来，再用 y.retain_grad() 和 backward()。",
+        "y = f(x); L = g(y).sum(); dy, dx = torch.autograd.grad(L, (y, x)); 返回 dy, dx。若用 backward()：saved = x.grad; x.grad = None; y.retain_grad(); L.backward(); 取出 y.grad 和 x.grad；最后 x.grad = saved。",
+    ),
+    "clipped_grad": (
+        "裁剪必须发生在反向传播的中途，也就是梯度到达 y 的地方，而不是对最终结果裁剪：f 的雅可比矩阵会在梯度传到 x 的路上把它混合、缩放。哪种工具能让你在反向传播进行时修改某个张量处的梯度？",
+        "在 y 上注册一个钩子：它会收到到达 y 的梯度，它返回的张量会继续经过 f 传播。或者用 torch.autograd.grad 分两步：先求 y 处的梯度，再把裁剪后的梯度通过 grad_outputs 传回 x。",
+        "leaf = x.detach().requires_grad_(True); y = f(leaf); y.register_hook(lambda grad: grad.clamp(-c, c)); g(y).sum().backward(); 返回 leaf.grad。",
+    ),
     # unit 2: exercises 13-16
     "round_ste": (
         "同一个结果需要两种行为：前向时是取整后的值，反向时梯度原封不动。autograd 允许你自己写反向规则，也允许你把结果拼成只有一部分参与求导的样子。",
@@ -73,6 +94,11 @@ EXPLANATIONS: dict[str, str] = {
     "fresh_grads": "每次 backward() 之前清空 x.grad，每个函数就得到只属于自己的梯度。x.grad 是同一个张量，zero_() 会原地清零，所以每个梯度都用 clone() 保存副本；否则列表里每一项都是同一个张量，只能看到最后的值。",
     "gradient_descent": "每一步先清空梯度（包括遗留的旧梯度），计算平均损失，调用 backward()，再让每个参数沿它自己梯度的反方向移动。更新放在 torch.no_grad() 里，不会被记录；-= 原地修改张量，所以调用者的参数仍然是需要梯度的叶子。",
     "detach_alias": "detach() 返回一个脱离计算图的张量（没有 grad_fn，requires_grad 为 False），但它指向 x 的内存：改任何一个，两边都会变。x 本身不受影响，仍然需要梯度。",
+    # unit 2: exercises 9-12
+    "shared_trunk_grads": "trunk 只运行一次，每个 head 都建立在它的输出上。backward() 通常在用完计算图保存的值后立即释放它们；retain_graph=True 会保留这些值，于是每个 head 都能依次经过 trunk 反向传播。torch.autograd.grad 把每个梯度作为新张量返回，而不是累加到 .grad 上，所以不用清零或复制，各个 head 的梯度也互不影响。",
+    "hvp": "有了 create_graph=True，第一次 torch.autograd.grad 会记录梯度 g 是怎么算出来的，所以 g 还能再求导。以 grad_outputs=v 求 g 的梯度，得到的是 (g * v).sum() 的梯度；因为 v 与 x 无关，它正好是 H·v。整个过程从不构造 Hessian 本身，所以不管 x 多大，代价都只相当于大约两次反向传播。",
+    "intermediate_grads": "y 不是叶子，所以 backward() 在传到 x 的途中会算出它的梯度，但不会保留；y.retain_grad() 要求把它保留下来。backward() 还会累加到 x.grad 上，所以参考答案先把调用者的梯度存起来，让 backward() 填一个新的，最后再放回原来的。torch.autograd.grad(L, (y, x)) 也能一次得到这两个梯度，而且不碰任何 .grad。",
+    "clipped_grad": "y 上的钩子在 backward() 过程中收到到达 y 的梯度；它的返回值替换了这个梯度，所以经过 f 传回 x 的是裁剪后的值。如果事后再裁剪 x 的梯度，答案就不同了，因为 f 会在 y 和 x 之间把梯度混合、缩放。",
     # unit 2: exercises 13-16
     "round_ste": "自定义 Function 规定了两个方向：forward 计算 torch.round(x)，它自身的导数几乎处处为零；backward 不理会这一点，像恒等函数那样把传进来的梯度原样返回。只有在 x 需要梯度并且记录处于打开状态时，autograd 才会记下这个 Function，所以在 no_grad 下什么也不会保留。detach 技巧得到同样的结果：在 x + (torch.round(x) - x).detach() 中，被 detach 的步长是常数，所以值是取整后的值，梯度则是 x 的梯度。",
     "jacobian": "以 grad_outputs 为 v 从 y 反向传播，得到向量-雅可比积 v^T J。取 v = e_i，得到的就是 J 的第 i 行，所以用独热向量做 m 次反向传播就能拼出整个矩阵。retain_graph=True 为下一次保留计算图；torch.autograd.grad 直接返回每一行，而不是加到 .grad 上（所以叶子和 f 的权重都不会多出 .grad）；得到的各行也都已脱离计算图。",

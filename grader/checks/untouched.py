@@ -1,0 +1,106 @@
+"""Inputs left as they were, and hidden functions called as often as the contract says.
+
+Exercises 9-12 (unit 2) promise that the inputs come back as they went in: the
+same values, ``requires_grad`` as it was, no new or changed ``.grad``, and no
+hook left registered on them. The probe side (``record``, in the sandboxed
+worker) reads these facts through descriptors captured from torch's C base class
+when this module is imported, before any learner code runs; the check side
+(``kept``, in the grader's process) compares them with the case.
+
+``Counted`` wraps a hidden function to count its calls (exercise 9's trunk is
+called once in all; exercise 11's f and g once each).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from grader.cases import Case
+from grader.checks import diagnose
+from grader.checks.run import CheckFailed
+from grader.messages import message
+from grader.runner.execute import Observation
+from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, storage_ptr
+
+_TENSOR = torch.Tensor
+_BASE = torch._C.TensorBase
+_requires_grad = _BASE.requires_grad.__get__
+_hooks = _BASE._backward_hooks.__get__
+_post_hooks = _BASE._post_accumulate_grad_hooks.__get__
+
+
+class Counted:
+    """A hidden function that counts how often it is called (a plain object: the
+    learner receives it wrapped by ``Recorder.watch``)."""
+
+    __slots__ = ("calls", "fn")
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+        self.calls = 0
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.fn(*args)
+
+
+def count(value: object) -> int:
+    """A count recorded as a fact: an exact int, or -1 if something else is there."""
+    return value if type(value) is int else -1  # type: ignore[return-value]
+
+
+def _hook_count(found: object) -> int:
+    if found is None:
+        return 0
+    if type(found) is OrderedDict or type(found) is dict:
+        return len(found)  # type: ignore[arg-type]
+    return -1  # something that is not torch's own dict: a hook of some kind
+
+
+def record(rec: Recorder, name: str, t: torch.Tensor) -> None:
+    """After the call: ``name``'s values, requires_grad, .grad and hooks."""
+    rec.tensor(f"{name}.after", t)
+    rec.fact(f"{name}.requires_grad", bool(_requires_grad(t)))
+    rec.tensor(f"{name}.grad", grad_of(t))
+    rec.fact(f"{name}.hooks", _hook_count(_hooks(t)) + _hook_count(_post_hooks(t)))
+
+
+def shared_pairs(out: object) -> list[list[int]]:
+    """Pairs [i, j] of entries of a returned list that share storage."""
+    items = list(out)[:MAX_ITEMS] if type(out) in (list, tuple) else []  # type: ignore[call-overload]
+    ptrs = {i: storage_ptr(t) for i, t in enumerate(items) if type(t) is _TENSOR}
+    return [[i, j] for i, p in ptrs.items() for j, q in ptrs.items() if i < j and p and p == q]
+
+
+def kept(case: Case, obs: Observation, name: str, *, added: torch.Tensor | None = None) -> None:
+    """``name`` is as it was before the call. ``added`` is the gradient the
+    function computes for it: a .grad that grew by exactly that much was added to
+    in place by backward(), which the feedback then says."""
+    before = case.tensors[name]
+    after = obs.tensors.get(f"{name}.after")
+    if after is not None and not torch.equal(after, before.detach().cpu()):
+        raise CheckFailed(message("side.input_changed", name=name))
+    wanted = name in case.meta.get("requires_grad", [])
+    now = obs.facts.get(f"{name}.requires_grad")
+    if now is not None and bool(now) != wanted:
+        key = "side.input_lost_requires_grad" if wanted else "side.input_now_requires_grad"
+        raise CheckFailed(message(key, name=name))
+    if obs.facts.get(f"{name}.hooks", 0) != 0:
+        raise CheckFailed(message("side.hook_left", name=name))
+    stale = case.tensors.get(f"{name}.grad")
+    kind = obs.facts.get(f"{name}.grad", {}).get("kind")
+    if stale is None:
+        if kind not in (None, "none"):
+            raise CheckFailed(message("side.grad_left_on_input", name=name))
+        return
+    left = obs.tensors.get(f"{name}.grad")
+    if left is not None and diagnose.close(left, stale, stale.dtype):
+        return
+    changed = message("side.grad_changed", name=name)
+    if left is not None and added is not None and diagnose.close(left, stale + added, stale.dtype):
+        changed = changed.plus(message("side.grad_added_in_place", name=name))
+    raise CheckFailed(changed)

@@ -451,3 +451,48 @@ def test_every_mount_read_only_without_mount_setattr(tmp_path: Path) -> None:
         pytest.skip(f"no user namespace here: {said}")
     assert said == os.strerror(30), said  # EROFS
     assert probe.read_text() == ""
+
+
+def test_the_temporary_folders_themselves_are_never_bound_back() -> None:
+    """Only folders below /tmp (a venv, a checkout) are bound back over the private
+    tmpfs; /tmp itself never is, or the machine's /tmp would cover the private one."""
+    assert mounts.hidden("/tmp/venv/lib") and mounts.hidden("/var/tmp/x")
+    assert not mounts.hidden("/tmp") and not mounts.hidden("/tmp/")
+    assert not mounts.hidden("/var/tmp")
+    assert not mounts.hidden("/usr/lib")
+
+
+def test_a_grader_started_from_a_script_in_tmp_keeps_tmp_private(tmp_path: Path) -> None:
+    """A script run from /tmp puts /tmp itself on sys.path: the learner's /tmp is
+    still the private, writable one (it was the machine's, bound back read-only)."""
+    script = Path(tempfile.gettempdir()) / f"grade-probe-{secrets.token_hex(4)}.py"
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "ex08_detach.py").write_text(
+        "import os\n"
+        "def detach_alias(x):\n"
+        "    with open(os.path.join('/tmp', 'probe-' + str(os.getpid())), 'w') as fh:\n"
+        "        fh.write('x')\n"
+        "    return x.detach()\n"
+    )
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from grader import registry\n"
+        "from grader.grading import Settings, grade\n"
+        "from grader.submission import load_folder\n"
+        "ex = registry.select(('detach_alias',))\n"
+        f"(result,) = grade([load_folder(Path({str(folder)!r}), ex)], ex, Settings(seed=2))\n"
+        "print(result.score, Path(__file__).parent.as_posix() in sys.path)\n"
+    )
+    try:
+        proc = subprocess.run(
+            [str(Path(grade_command()).parent / "python"), str(script)],
+            capture_output=True, text=True, timeout=BOUND,
+        )  # fmt: skip
+    finally:
+        script.unlink()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    score, on_path = proc.stdout.split()
+    assert on_path == "True"  # the case that used to cover the private /tmp
+    assert float(score) == 10.0

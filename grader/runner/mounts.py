@@ -125,10 +125,15 @@ def open_path(path: str) -> int:
 
 
 def hidden(path: str) -> bool:
-    """Whether ``path`` lies in a folder that the private temporary folders cover."""
+    """Whether ``path`` lies below a folder that the private temporary folders cover
+    (and so must be bound back to stay visible). The covered folders themselves are
+    not: binding the machine's /tmp back over the private one would undo it (a
+    script run from /tmp puts /tmp itself on sys.path)."""
     roots = {*HIDDEN, *(os.path.realpath(h) for h in HIDDEN)}
     forms = {os.path.abspath(path), os.path.realpath(path)}
-    return any(p == r or p.startswith(r + "/") for p in forms for r in roots)
+    if forms & roots:
+        return False
+    return any(p.startswith(r + "/") for p in forms for r in roots)
 
 
 def readonly_everything(use_setattr: bool = True) -> None:

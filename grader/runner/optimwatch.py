@@ -70,9 +70,10 @@ def _methods(cls: type) -> list[Target]:
     return found
 
 
-def install(report: Callable[[str], None], where: list[Target]) -> None:
+def install(report: Callable[[str], None], where: list[Target]) -> set[str]:
     """Wrap every function in ``where``: ``report(name)`` is called the first time
-    each one runs."""
+    each one runs. Returns the names reported so far: clearing it makes the next
+    use of each report again (the worker does, before each learner file)."""
     seen: set[str] = set()
     wrapped: dict[types.FunctionType, Any] = {}  # by the function itself: id() is audited
 
@@ -102,6 +103,7 @@ def install(report: Callable[[str], None], where: list[Target]) -> None:
         else:
             descriptor = staticmethod if held == "staticmethod" else classmethod
             type.__setattr__(holder, attr, descriptor(wrap(fn)))
+    return seen
 
 
 def _ours(module_name: str) -> bool:

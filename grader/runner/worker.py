@@ -20,7 +20,6 @@ import resource
 import signal
 import struct
 import sys
-import traceback
 import types
 from collections.abc import Callable
 from typing import Any
@@ -53,7 +52,10 @@ def prepare_zygote() -> Callable[[int, int, dict], None]:
     trusted state (workers on the CPU reuse it)."""
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
     optim = optimwatch.targets()
-    return functools.partial(worker_main, world=Snapshot(), optim=optim)
+    # As root, workers switch to a user who may not walk the path to the Python
+    # installation: open the import folders once, here, for all of them.
+    reachable = _keep_imports_reachable() if os.getuid() == 0 else frozenset()
+    return functools.partial(worker_main, world=Snapshot(), optim=optim, reachable=reachable)
 
 
 def worker_main(
@@ -62,10 +64,12 @@ def worker_main(
     settings: dict,
     world: Snapshot | None = None,
     optim: list[optimwatch.Target] | None = None,
+    reachable: frozenset[int] | None = None,
 ) -> None:
-    """Entry point of a worker process (never returns)."""
+    """Entry point of a worker process (never returns). ``reachable``: the import
+    folders the zygote opened (``_keep_imports_reachable``); None: not done yet."""
     _reset_signals()
-    _close_other_fds(keep={job_fd, result_fd})
+    _close_other_fds(keep={job_fd, result_fd, *(reachable or ())})
     os.set_inheritable(result_fd, False)
     blob = _read_all(job_fd)
     os.close(job_fd)
@@ -79,7 +83,11 @@ def worker_main(
     if len(sys.modules) != known:
         world = None  # new modules may have changed guarded classes: snapshot afresh
     jobs = doc.get("exercises") or [{}]
-    _confine(settings, beside=os.path.dirname(str(jobs[0].get("filename", ""))))
+    _confine(
+        settings,
+        beside=os.path.dirname(str(jobs[0].get("filename", ""))),
+        imports_reachable=reachable is not None,
+    )
     torch.set_num_threads(1)
     # Import now what sending an answer needs, while files can still be opened.
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
@@ -149,6 +157,7 @@ def run_exercises(
     if cpu_seconds:  # CPU time from here on: starting up (CUDA included) is not the learner's
         _limit(resource.RLIMIT_CPU, _cpu_used() + 1 + cpu_seconds * len(jobs))
     kept: list[Any] = []  # learner objects stay alive: no finalizer of theirs runs later
+    optim_reported = optimwatch.install(functools.partial(out.event, "optimizer"), list(optim))
     health = Health()
     out.send({}, {"status": "ready"})  # the grader measures memory and time from here on
     for e, job in enumerate(jobs):
@@ -156,7 +165,7 @@ def run_exercises(
             return out.send({}, {"status": "stop"})
         if cpu_seconds:  # this exercise's share (the hard limit covers them all)
             _soft_limit(resource.RLIMIT_CPU, _cpu_used() + 1 + cpu_seconds)
-        optimwatch.install(functools.partial(out.event, "optimizer"), list(optim))
+        optim_reported.clear()  # each file's first use of torch.optim is reported
         out.send({}, {"begin": e})
         if not run_exercise(job, cases[e], out, world, kept):
             return  # the worker cannot go on (a thread left running, out of memory)
@@ -294,10 +303,13 @@ def describe_exception(exc: BaseException, filename: str) -> dict[str, Any]:
         info["line"] = _safe(lambda: exc.lineno, "?")
         info["code"] = _safe(lambda: clean((exc.text or "").strip(), 200), "")
     frames = []
-    try:
-        for frame in traceback.extract_tb(exc.__traceback__):
-            if frame.filename == filename:
-                frames.append({"line": frame.lineno, "code": (frame.line or "")[:200]})
+    try:  # only the learner's own frames: reading torch's source lines would cost more
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == filename:
+                code = linecache.getline(filename, tb.tb_lineno).strip()
+                frames.append({"line": tb.tb_lineno, "code": code[:200]})
+            tb = tb.tb_next
     except Exception:
         pass
     info["frames"] = frames[-_MAX_FRAMES:]
@@ -332,7 +344,7 @@ def _close_other_fds(keep: set[int]) -> None:
                 pass
 
 
-def _confine(settings: dict, beside: str = "") -> None:
+def _confine(settings: dict, beside: str = "", imports_reachable: bool = False) -> None:
     """Namespaces, scratch dir, no stdio, minimal environment, limits, unprivileged
     user. ``beside``: the submission's folder (stays readable, never writable)."""
     scratch = settings["scratch"]
@@ -346,7 +358,7 @@ def _confine(settings: dict, beside: str = "") -> None:
             isolation,
             scratch=scratch,
             readable=beside,
-            before_hiding=_keep_imports_reachable if switch else None,
+            before_hiding=_keep_imports_reachable if switch and not imports_reachable else None,
         )
     except OSError:
         _exit(SETUP_FAILED)  # never run learner code with less than was announced
@@ -382,14 +394,18 @@ def _confine(settings: dict, beside: str = "") -> None:
     _prctl(_PR_SET_DUMPABLE, 0)  # its processes cannot ptrace or read the memory of this one
 
 
-def _keep_imports_reachable() -> None:
-    """Let lazy imports work after the switch to the sandbox user.
+def _keep_imports_reachable() -> frozenset[int]:
+    """Let lazy imports work after the switch to the sandbox user; returns the open
+    folders, which must stay open.
 
     The Python installation may sit below a folder that only root may enter (a
     pyenv under /root, say): the files are world-readable, the path to them is
     not. Each import folder is opened now, as root, and named through
-    /proc/self/fd, which reaches the folder without walking the path above it.
-    Nothing becomes readable that was not already readable to everyone.
+    /proc/self/fd, which reaches the folder without walking the path above it
+    (and keeps reaching it in a worker's own mount namespace and /proc).
+    Nothing becomes readable that was not already readable to everyone. The zygote
+    does this once for all its workers (about 10 ms each, as it writes to every
+    module object).
     """
     folders: dict[str, str] = {}
     for entry in dict.fromkeys(sys.path):
@@ -410,6 +426,7 @@ def _keep_imports_reachable() -> None:
                     paths[i] = handle + path[len(folder) :]
                     break
     sys.path_importer_cache.clear()
+    return frozenset(int(handle.rsplit("/", 1)[1]) for handle in folders.values())
 
 
 def _prctl(option: int, value: int) -> None:

@@ -48,6 +48,9 @@ sys.path.insert(0, str(ROOT))
 
 from grader import registry  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from klass import UNIT, copy_unit  # noqa: E402
+
 # Typical mistakes: (file, text in the reference solution, what a learner wrote instead).
 MISTAKES = [
     ("ex01_scalar_grad.py",
@@ -131,7 +134,7 @@ def make_class(folder: Path, n: int, seed: int) -> dict[str, set[str]]:
     wrong: dict[str, set[str]] = {}
     for i in range(n):
         student = f"s{i:04d}"
-        shutil.copytree(SOLUTIONS, folder / student)
+        copy_unit(SOLUTIONS, folder / student)
         chosen: list[tuple[str, str, str]] = []
         if i == 1:
             (folder / student / "ex01_scalar_grad.py").write_text(HANG)
@@ -200,7 +203,7 @@ def bench_checks_floor(subs: list[Path]) -> float:
     from grader.runner.execute import Job, Limits, Sandbox
     from grader.submission import load
 
-    exercises = registry.EXERCISES
+    exercises = tuple(ex for ex in registry.EXERCISES if ex.unit == UNIT)  # what the class has
     cases = {ex.name: draw_cases(ex, 1, "cpu") for ex in exercises}
     runs = []
     with Sandbox(Limits()) as box:

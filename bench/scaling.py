@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from klass import copy_unit  # noqa: E402
+
 BIN = Path(sys.executable).parent
 WRONG = "def vector_grad(f, x):\n    return x\n"
 
@@ -35,7 +39,7 @@ def make_class(folder: Path, n: int) -> set[str]:
     folder.mkdir(parents=True)
     for i in range(n):
         student = f"s{i:04d}"
-        shutil.copytree(ROOT / "solutions", folder / student)
+        copy_unit(ROOT / "solutions", folder / student, unit=1)
         if i % 10 == 3:
             (folder / student / "ex02_vector_grad.py").write_text(WRONG)
             wrong.add(student)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from grader.cases import Case
-from grader.checks import diagnose, expect, second_order, show, untouched
+from grader.checks import derivatives, diagnose, expect, second_order, show, untouched
 from grader.checks.draw import F32, F64, SHAPES, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, weight
 from grader.layout import (
@@ -127,16 +127,15 @@ def gradient(case: Case, at: torch.Tensor | None = None) -> torch.Tensor:
 
 def hessian(case: Case, at: torch.Tensor | None = None) -> torch.Tensor:
     """H at ``at`` (x by default) as an (n, n) matrix."""
-    x = (case.tensors["x"] if at is None else at).detach().clone()
-    n = x.numel()
-    return torch.autograd.functional.hessian(case.fn(), x).reshape(n, n)
+    x = (case.tensors["x"] if at is None else at).detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(case.fn()(x), x, create_graph=True)
+    return derivatives.jacobian(g, x).detach()
 
 
 def reference(case: Case) -> torch.Tensor:
     x = case.tensors["x"].detach().clone().requires_grad_(True)
     (g,) = torch.autograd.grad(case.fn()(x), x, create_graph=True)
-    (hv,) = torch.autograd.grad(g, x, case.tensors["v"])
-    return hv
+    return derivatives.vjp(g, x, case.tensors["v"])
 
 
 def _predictions(case: Case, *, first_only: bool = False) -> list[diagnose.Prediction]:

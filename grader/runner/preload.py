@@ -9,7 +9,11 @@ torch.compile (they import it on first use; it costs about a second, so only
 sources that need it pay for it). Forward-mode AD (``jacfwd``, ``jvp``,
 ``forward_ad``) scripts a helper with TorchScript on first use, which reads
 Python's own source files: a source that names it gets one tiny forward-mode
-call first (0.1 s), while those files can still be read.
+call first (0.1 s), while those files can still be read. A gradient handed to
+autograd (``backward(g)``, ``grad_outputs``, ``torch.autograd.functional``)
+makes torch import ``torch.fx.experimental.symbolic_shapes`` on first use, about
+half a second: a source that does that gets it imported here, outside the
+learner's time.
 """
 
 from __future__ import annotations
@@ -88,6 +92,35 @@ def preload(source: str) -> None:
             pass  # not a module (e.g. ``from torch import zeros``) or not installed
     if any(word in source for word in FORWARD_MODE):
         warm_forward_mode()
+    if hands_gradients(source):
+        try:
+            importlib.import_module("torch.fx.experimental.symbolic_shapes")
+        except Exception:
+            pass
+
+
+GRADIENT_TAKERS = ("functional", "vjp", "jvp", "hvp", "vhp", "jacobian", "hessian")
+
+
+def hands_gradients(source: str) -> bool:
+    """Whether ``source`` gives autograd an explicit gradient: ``backward`` with an
+    argument, ``grad`` with a third argument or ``grad_outputs``, or the helpers of
+    ``torch.autograd.functional`` (a name check: a false alarm costs only time)."""
+    if any(word in source for word in GRADIENT_TAKERS):
+        return True
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        keywords = {k.arg for k in node.keywords}
+        if node.func.attr == "backward" and (node.args or "gradient" in keywords):
+            return True
+        if node.func.attr == "grad" and (len(node.args) >= 3 or "grad_outputs" in keywords):
+            return True
+    return False
 
 
 def warm_forward_mode() -> None:

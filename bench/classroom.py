@@ -49,7 +49,9 @@ sys.path.insert(0, str(ROOT))
 from grader import registry  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from klass import UNIT, copy_unit  # noqa: E402
+from klass import UNIT, copy_unit, grade_command  # noqa: E402
+
+GRADE = grade_command()
 
 # Typical mistakes: (file, text in the reference solution, what a learner wrote instead).
 MISTAKES = [
@@ -183,7 +185,7 @@ def mean_cost(costs: list[Cost]) -> Cost:
 
 
 def bench_batch(klass: Path, out: Path, jobs: int | None) -> tuple[Cost, dict[str, dict]]:
-    cmd = [str(BIN / "grade"), "batch", str(klass), "--out", str(out), "--seed", "1"]
+    cmd = [GRADE, "batch", str(klass), "--out", str(out), "--seed", "1"]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     cost, proc = timed(cmd)
@@ -228,7 +230,7 @@ def bench_checks_floor(subs: list[Path]) -> float:
 def bench_plain_grade(subs: list[Path]) -> Cost:
     costs = []
     for sub in subs:
-        cost, proc = timed([str(BIN / "grade"), str(sub), "--format", "json", "--seed", "1"])
+        cost, proc = timed([GRADE, str(sub), "--format", "json", "--seed", "1"])
         assert proc.returncode == 0, proc.stderr
         costs.append(cost)
     return mean_cost(costs)
@@ -256,7 +258,7 @@ def bench_nbgrader(subs: list[Path], work: Path) -> Cost | None:
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     env["JUPYTER_RUNTIME_DIR"] = str(course / ".runtime")
     proc = subprocess.run(
-        [str(BIN / "grade"), "nbgrader", "generate", str(course)], capture_output=True, text=True
+        [GRADE, "nbgrader", "generate", str(course)], capture_output=True, text=True
     )
     if proc.returncode != 0:
         print(f"  (nbgrader generate failed: {proc.stderr.strip()[:200]})")
@@ -289,7 +291,7 @@ def bench_floor(repeat: int) -> tuple[float, float]:
     torch_t = [timed([sys.executable, "-c", "import torch"])[0].wall for _ in range(repeat)]
     grade_t = []
     for _ in range(repeat):
-        cost, proc = timed([str(BIN / "grade"), str(SOLUTIONS)])
+        cost, proc = timed([GRADE, str(SOLUTIONS)])
         assert proc.returncode == 0, proc.stderr
         grade_t.append(cost.wall)
     return statistics.median(torch_t), statistics.median(grade_t)

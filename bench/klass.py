@@ -20,3 +20,10 @@ def copy_unit(source: Path, target: Path, *, unit: int = UNIT) -> None:
     for ex in registry.EXERCISES:
         if ex.unit == unit:
             shutil.copy(source / ex.file, target / ex.file)
+
+
+def grade_command() -> str:
+    """The ``grade`` of this interpreter's environment, else the one on PATH (the GPU
+    check runs the checkout through a ``grade`` it puts there)."""
+    beside = Path(sys.executable).parent / "grade"
+    return str(beside) if beside.exists() else (shutil.which("grade") or "grade")

@@ -24,9 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from klass import copy_unit  # noqa: E402
+from klass import copy_unit, grade_command  # noqa: E402
 
-BIN = Path(sys.executable).parent
+GRADE = grade_command()
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -72,7 +73,7 @@ def main() -> None:
     samples: list[tuple[float, float, float]] = []  # time, batch process, whole tree
     started = time.monotonic()
     proc = subprocess.Popen(
-        [str(BIN / "grade"), "batch", str(klass), "--out", str(work / "out"), "--seed", "1"],
+        [GRADE, "batch", str(klass), "--out", str(work / "out"), "--seed", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

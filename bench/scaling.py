@@ -28,9 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from klass import copy_unit  # noqa: E402
+from klass import copy_unit, grade_command  # noqa: E402
 
-BIN = Path(sys.executable).parent
+GRADE = grade_command()
+
 WRONG = "def vector_grad(f, x):\n    return x\n"
 
 
@@ -47,7 +48,7 @@ def make_class(folder: Path, n: int) -> set[str]:
 
 
 def batch(klass: Path, out: Path, jobs: int, device: str, pin: str | None) -> float:
-    cmd = [str(BIN / "grade"), "batch", str(klass), "--out", str(out), "--jobs", str(jobs)]
+    cmd = [GRADE, "batch", str(klass), "--out", str(out), "--jobs", str(jobs)]
     cmd += ["--device", device, "--seed", "1"]
     if pin:
         cmd = ["taskset", "-c", pin, *cmd]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything GPU-related in one go, for a machine with CUDA and PyTorch (no network):
-# the CUDA-marked tests (each a real `grade` run), the sandbox's namespaces with CUDA
-# (grade doctor, tests/test_sandbox.py), and grade timings on CPU and GPU.
+# the CUDA-marked tests (each a real `grade` run; 16 and 32 at once among them), the
+# sandbox's namespaces with CUDA (grade doctor, tests/test_sandbox.py), grade timings
+# on CPU and GPU, and grade batch on many cores and on the GPU (bench/scaling.py).
 # Usage: bash scripts/gpu-check.sh   (PYTHON=... to pick the interpreter)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,10 @@ for device in cpu cuda; do
   end=$(date +%s.%N)
   $PY -c "import json; r=json.load(open('$bin/out.json')); print('grade solutions/ --device $device:', r['score'], '/', r['max_score'], 'in %.2f s' % ($end - $start))"
 done
+# Throughput: a class on two cores against every core (target: 0.7 x cores/2), and
+# a class of 200 on the GPU (target: under 60 s, every reference at full marks).
+$PY bench/scaling.py -n 320 || status=1
+$PY bench/scaling.py -n 200 --device cuda --only-all || status=1
 start=$(date +%s.%N); $PY -c "import torch"; end=$(date +%s.%N)
 $PY -c "print('python -c \"import torch\": %.2f s' % ($end - $start))"
 exit $status

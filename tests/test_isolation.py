@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -178,3 +179,28 @@ def test_damage_the_undo_cannot_reach_costs_only_its_own_file(submission, damage
     scores = {e["name"]: e["score"] for e in report["exercises"]}
     others = {name: score for name, score in scores.items() if name != "vector_grad"}
     assert others == {name: 10.0 for name in others}, (damage, scores)
+
+
+def test_a_busy_machine_costs_correct_work_nothing() -> None:
+    """Eight grade runs at once on this machine's few cores: starting each (imports,
+    the sandbox) takes far longer than the time limit, which counts only learners'
+    code, so every run keeps full marks (issue 9; tests/test_cuda.py runs 16 and 32
+    at once on a GPU)."""
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import SOLUTIONS, grade_command
+
+    def one(seed: int) -> tuple[float, float]:
+        proc = subprocess.run(
+            [grade_command(), str(SOLUTIONS), "--format", "json", "--timeout", "2",
+             "--seed", str(seed)],
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-1000:]
+        report = json.loads(proc.stdout)
+        return report["score"], report["max_score"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one, range(40, 48)))
+    assert all(score == max_score > 0 for score, max_score in results), results

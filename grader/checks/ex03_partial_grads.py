@@ -16,9 +16,8 @@ import torch
 from grader.cases import Case
 from grader.checks import expect, show
 from grader.checks.draw import F32, F64, Draw, grad_mode_off
-from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
+from grader.checks.run import ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
-from grader.messages import message
 from grader.runner.observe import Recorder
 
 
@@ -80,17 +79,6 @@ def reference(case: Case) -> list[torch.Tensor]:
     return list(grads)
 
 
-def _items(run: ExerciseRun, case: Case, facts: dict, what: str) -> int:
-    """The number of results, failing unless it is a tuple/list of one per input."""
-    n = int(case.meta["n_x"])
-    out = facts.get("out", {})
-    if out.get("kind") not in ("tuple", "list"):
-        raise CheckFailed(message("type.not_sequence", what=what, n=n, type=expect.type_name(out)))
-    if int(out.get("len", 0)) != n:
-        raise CheckFailed(message("type.length", what=what, n=n, got=out.get("len")))
-    return n
-
-
 @per_case
 def output(case: Case) -> torch.Tensor:
     return case.fn()(*case.inputs("x"))
@@ -99,7 +87,7 @@ def output(case: Case) -> torch.Tensor:
 @weight(6)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
-        n = _items(run, case, obs.facts, "partial_grads")
+        n = expect.sequence(obs.facts, int(case.meta["n_x"]), what="partial_grads")
         expected = reference(case)
         xs = case.inputs("x")
         for i in range(n):
@@ -125,7 +113,7 @@ def test_values(run: ExerciseRun) -> None:
 @weight(2)
 def test_type(run: ExerciseRun) -> None:
     for case, obs in run.each():
-        n = _items(run, case, obs.facts, "partial_grads")
+        n = expect.sequence(obs.facts, int(case.meta["n_x"]), what="partial_grads")
         for i, x in enumerate(case.inputs("x")[:n]):
             expect.tensor_like(
                 obs.facts[f"out.{i}"], x, what=f"gradient {i + 1} of {n}", device=case.device

@@ -20,7 +20,7 @@ from grader.checks.draw import F32, F64, MIN_DIM, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
-from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, storage_ptr
+from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, shared_pairs
 
 _TENSOR = torch.Tensor
 
@@ -75,9 +75,7 @@ def probe(fn, case: Case, rec: Recorder) -> None:
     rec.tensor("x.grad", left)
     items = list(out)[:MAX_ITEMS] if type(out) in (list, tuple) else []
     tensors = [(i, t) for i, t in enumerate(items) if type(t) is _TENSOR]
-    ptrs = {i: storage_ptr(t) for i, t in tensors}
-    shared = [[i, j] for i, p in ptrs.items() for j, q in ptrs.items() if i < j and p and p == q]
-    rec.fact("shared_pairs", shared)
+    rec.fact("shared_pairs", shared_pairs(out))
     if left is not None and x.device.type != "meta":
         before = {i: t.detach().clone() for i, t in tensors}
         with torch.no_grad():
@@ -131,22 +129,10 @@ def _diagnosis(
     return matches[0] if len({key for key, _ in matches}) == 1 else None
 
 
-def _length(case: Case, facts: dict) -> int:
-    n = len(case.meta["fs"])
-    out = facts.get("out", {})
-    if out.get("kind") not in ("list", "tuple"):
-        raise CheckFailed(
-            message("type.not_sequence", what="fresh_grads", n=n, type=expect.type_name(out))
-        )
-    if int(out.get("len", 0)) != n:
-        raise CheckFailed(message("type.length", what="fresh_grads", n=n, got=out.get("len")))
-    return n
-
-
 @weight(6)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
-        n = _length(case, obs.facts)
+        n = expect.sequence(obs.facts, len(case.meta["fs"]), what="fresh_grads")
         grads = gradients(case)
         x = case.tensors["x"]
         got = [expect.returned(obs, f"out.{i}", f"gradient {i + 1} of {n}") for i in range(n)]
@@ -166,26 +152,15 @@ def test_values(run: ExerciseRun) -> None:
 @weight(2)
 def test_type(run: ExerciseRun) -> None:
     for case, obs in run.each():
-        n = _length(case, obs.facts)
-        for i in range(n):
-            expect.tensor_like(
-                obs.facts[f"out.{i}"],
-                case.tensors["x"],
-                what=f"gradient {i + 1}",
-                device=case.device,
-            )
+        n = expect.sequence(obs.facts, len(case.meta["fs"]), what="fresh_grads")
+        expect.items_like(obs, n, case.tensors["x"], what="gradient", device=case.device)
     expect.device_agnostic(run, ["out.0", "out.1"], "fresh_grads")
 
 
 @weight(2)
 def test_side_effects(run: ExerciseRun) -> None:
     for _case, obs in run.each():
-        n = int(obs.facts.get("out", {}).get("len", 0) or 0)
-        for i in range(min(n, MAX_ITEMS)):
-            expect.detached(obs.facts.get(f"out.{i}", {}), what=f"gradient {i + 1}")
-        if obs.facts.get("shared_pairs"):
-            i, j = obs.facts["shared_pairs"][0]
-            raise CheckFailed(message("side.aliasing", i=i + 1, j=j + 1))
+        expect.items_apart(obs, what="gradient")
         if obs.facts.get("changed_by_later_grad"):
             raise CheckFailed(
                 message("side.depends_on_grad", i=obs.facts["changed_by_later_grad"][0] + 1)

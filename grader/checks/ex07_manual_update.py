@@ -168,18 +168,6 @@ def _predictions(case: Case, i: int) -> list[diagnose.Prediction]:
     return found
 
 
-def _length(case: Case, facts: dict) -> int:
-    n = int(case.meta["n_p"])
-    out = facts.get("out", {})
-    if out.get("kind") not in ("list", "tuple"):
-        raise CheckFailed(
-            message("type.not_sequence", what="gradient_descent", n=n, type=expect.type_name(out))
-        )
-    if int(out.get("len", 0)) != n:
-        raise CheckFailed(message("type.length", what="gradient_descent", n=n, got=out.get("len")))
-    return n
-
-
 @weight(6)
 def test_values(run: ExerciseRun) -> None:
     expect.no_optimizer(run)
@@ -193,7 +181,7 @@ def test_values(run: ExerciseRun) -> None:
 
 def _values(run: ExerciseRun) -> None:
     for case, obs in run.each():
-        n = _length(case, obs.facts)
+        n = expect.sequence(obs.facts, int(case.meta["n_p"]), what="gradient_descent")
         want = reference(case)
         ps = case.inputs("p")
         for i in range(n):
@@ -213,7 +201,7 @@ def _values(run: ExerciseRun) -> None:
 @weight(2)
 def test_type(run: ExerciseRun) -> None:
     for case, obs in run.each():
-        n = _length(case, obs.facts)
+        n = expect.sequence(obs.facts, int(case.meta["n_p"]), what="gradient_descent")
         for i, p in enumerate(case.inputs("p")[:n]):
             facts = dict(obs.facts[f"out.{i}"])
             facts["requires_grad"] = facts["grad_fn"] = False  # params do require grad

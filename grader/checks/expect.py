@@ -14,6 +14,7 @@ from grader.checks import diagnose, show
 from grader.checks.run import CheckFailed, ExerciseRun
 from grader.messages import message
 from grader.runner.execute import Observation
+from grader.runner.observe import MAX_ITEMS
 
 
 def returned(obs: Observation, key: str, what: str) -> Tensor:
@@ -38,6 +39,34 @@ def returned(obs: Observation, key: str, what: str) -> Tensor:
         if items and all(i.get("kind") == "number" for i in items):
             return torch.tensor([float(i["value"]) for i in items], dtype=torch.float64)
     raise CheckFailed(message("type.not_tensor", what=what, type=type_name(facts)))
+
+
+def sequence(facts: dict[str, Any], n: int, *, what: str, length_key: str = "type.length") -> int:
+    """``n``, once the result is a tuple or list of ``n`` items (else the type check's
+    feedback says what came back)."""
+    out = facts.get("out", {})
+    if out.get("kind") not in ("tuple", "list"):
+        raise CheckFailed(message("type.not_sequence", what=what, n=n, type=type_name(out)))
+    if int(out.get("len", 0)) != n:
+        raise CheckFailed(message(length_key, what=what, n=n, got=out.get("len")))
+    return n
+
+
+def items_like(obs: Observation, n: int, like: Tensor, *, what: str, device: str) -> None:
+    """Items ``out.0`` ... ``out.{n-1}`` are each a tensor like ``like`` (``tensor_like``)."""
+    for i in range(n):
+        tensor_like(obs.facts[f"out.{i}"], like, what=f"{what} {i + 1}", device=device)
+
+
+def items_apart(obs: Observation, *, what: str) -> None:
+    """The returned items are detached, and no two share memory (the probe recorded
+    ``shared_pairs``)."""
+    n = int(obs.facts.get("out", {}).get("len", 0) or 0)
+    for i in range(min(n, MAX_ITEMS)):
+        detached(obs.facts.get(f"out.{i}", {}), what=f"{what} {i + 1}")
+    if obs.facts.get("shared_pairs"):
+        i, j = obs.facts["shared_pairs"][0]
+        raise CheckFailed(message("side.aliasing", i=i + 1, j=j + 1))
 
 
 def type_name(facts: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from grader.checks import diagnose
 from grader.checks.run import CheckFailed
 from grader.messages import message
 from grader.runner.execute import Observation
-from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, storage_ptr
+from grader.runner.observe import Recorder, grad_of
 
 _TENSOR = torch.Tensor
 _BASE = torch._C.TensorBase
@@ -67,13 +67,6 @@ def record(rec: Recorder, name: str, t: torch.Tensor) -> None:
     rec.fact(f"{name}.requires_grad", bool(_requires_grad(t)))
     rec.tensor(f"{name}.grad", grad_of(t))
     rec.fact(f"{name}.hooks", _hook_count(_hooks(t)) + _hook_count(_post_hooks(t)))
-
-
-def shared_pairs(out: object) -> list[list[int]]:
-    """Pairs [i, j] of entries of a returned list that share storage."""
-    items = list(out)[:MAX_ITEMS] if type(out) in (list, tuple) else []  # type: ignore[call-overload]
-    ptrs = {i: storage_ptr(t) for i, t in enumerate(items) if type(t) is _TENSOR}
-    return [[i, j] for i, p in ptrs.items() for j, q in ptrs.items() if i < j and p and p == q]
 
 
 def kept(case: Case, obs: Observation, name: str, *, added: torch.Tensor | None = None) -> None:

@@ -63,6 +63,13 @@ def storage_ptr(t: Tensor) -> int:
     return int(_untyped_storage(t).data_ptr())
 
 
+def shared_pairs(out: object) -> list[list[int]]:
+    """Pairs [i, j] of entries of a returned list or tuple that share storage."""
+    items = list(out)[:MAX_ITEMS] if type(out) in (list, tuple) else []  # type: ignore[call-overload]
+    ptrs = {i: storage_ptr(t) for i, t in enumerate(items) if type(t) is _TENSOR}
+    return [[i, j] for i, p in ptrs.items() for j, q in ptrs.items() if i < j and p and p == q]
+
+
 def cpu_copy(t: Tensor) -> Tensor:
     return _clone(_to(_detach(t), "cpu"))
 

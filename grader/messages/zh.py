@@ -259,6 +259,7 @@ MESSAGES: dict[str, str] = {
     "help.option.device": "隐藏输入和参考结果所在的设备。",
     "help.option.credit": "gate：只有数值正确时，类型与副作用的分数才计入；checks：每项通过的检查都计分。",
     "help.check.only": "只评这一道练习（函数名）；可以重复使用。",
+    "help.check.units": "只评这个单元的练习；可以重复使用。默认：PATH 中有其练习的每个单元。",
     "help.check.seed": "隐藏输入的随机种子（默认：每次运行随机生成一个不公开的种子）。",
     "help.check.timeout": "每道练习最多运行的秒数 [默认：5，CUDA 上为 20]。",
     "help.check.lang": "反馈使用的语言（默认：取自 LANG/LC_ALL，否则为 en）。",
@@ -309,6 +310,7 @@ MESSAGES: dict[str, str] = {
     "cli.aborted": "已取消。",
     "cli.confirm": "{question}[y 是 / N 否]：",
     "cli.confirm_again": "请回答 y（是）或 n（否）。",
+    "cli.only_outside_unit": "--only {names} 与 --unit {units}：没有同时符合两者的练习",
     "cli.no_exercises": "这里没有 exercises/ 文件夹：先运行 grade init，它会在这里写一份练习（或者指定要评分的文件夹：grade PATH）",
     # click 自己的话：按 click 8 的英文原文识别后，换成下面的中文
     "click.usage": "用法：",

@@ -214,6 +214,7 @@ MESSAGES: dict[str, str] = {
     "study.col.exercise": "exercise",
     "study.col.state": "state",
     "study.col.points": "points",
+    "study.unit": "Unit {unit} · exercises {first}-{last}",
     "study.not_checked": "Not checked yet.",
     "study.all_done": "All {total} exercises pass. Well done! To compare with the reference solutions: grade solution NAME",
     "study.keys": "h hint · r check all again · l list · q quit",
@@ -231,6 +232,7 @@ MESSAGES: dict[str, str] = {
     "study.not_folder": "{path} is not a folder",
     "study.init_exists": "{path} already holds {files}: add --force to overwrite them",
     "study.init_done": "Wrote {count} exercise files and README.md to {path}. Start with: grade watch {path}",
+    "study.init_added": "Wrote {count} exercise files to {path}, beside its README.md. Start with: grade watch {path}",
     "study.reset_saved": "{file} is a fresh stub again; your version is saved as {saved}.",
     "study.reset_fresh": "{file} is a fresh stub again (there was nothing of yours to keep).",
     "study.solution_locked": "{name} does not pass yet ({state}, {score}/{max_score}). Solve it first (grade hint {name} can help), or add --force to see the solution anyway.",
@@ -241,13 +243,13 @@ MESSAGES: dict[str, str] = {
     "study.solution_why": "Why it works:",
     "study.readme": """# autograd exercises
 
-Eight small exercises on PyTorch's automatic differentiation (torch.autograd).
-Each file explains one idea in its docstring and ends in a function that raises
-NotImplementedError: replace that line with your code. Run these commands from
-this folder:
+{count} small exercises on PyTorch's automatic differentiation (torch.autograd),
+grouped in units (grade list . shows them unit by unit). Each file explains one
+idea in its docstring and ends in a function that raises NotImplementedError:
+replace that line with your code. Run these commands from this folder:
 
     grade watch .            check on every save (h hint, r check again, l list, q quit)
-    grade list .             every exercise with its state and points
+    grade list .             every exercise, unit by unit, with its state and points
     grade hint NAME          a nudge; --level 2 and 3 say more
     grade reset NAME .       a fresh stub (your version is kept as .bak)
     grade solution NAME .    the reference solution, once your code passes
@@ -298,9 +300,10 @@ Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
     "help.watch.manual": "Check again when you press Enter instead of watching for saves (for network drives, where saves may go unnoticed).",
     "help.hint": "Show a hint for exercise NAME (a function name such as scalar_grad, or a number): level 1 is a gentle nudge, the last level is nearly the answer.",
     "help.hint.level": "Which hint to show: 1 is the gentlest.",
-    "help.list": "List every exercise in PATH (default: exercises/) with its state and points. Only files changed since they were last checked are graded again.",
+    "help.list": "List every exercise in PATH (default: exercises/), unit by unit, with its state and points. Only files changed since they were last checked are graded again.",
     "help.init": "Write a fresh copy of the exercises and a short README into TARGET (default: exercises/). Existing files are kept unless you add --force.",
     "help.init.force": "Overwrite exercise files that already exist in TARGET.",
+    "help.init.units": "Write only this unit's exercises; repeatable. Default: every unit.",
     "help.reset": "Put the original stub of exercise NAME back in PATH (default: exercises/); your version is saved beside it as a .bak file.",
     "help.solution": "Show the reference solution of exercise NAME with a short explanation, once your own code in PATH (default: exercises/) passes.",
     "help.solution.force": "Show it even though your code does not pass yet (asks first).",

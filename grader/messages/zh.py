@@ -214,6 +214,7 @@ MESSAGES: dict[str, str] = {
     "study.col.exercise": "练习",
     "study.col.state": "状态",
     "study.col.points": "得分",
+    "study.unit": "第 {unit} 单元 · 练习 {first}-{last}",
     "study.not_checked": "还没有检查。",
     "study.all_done": "{total} 道练习全部通过，做得好！想和参考答案对照一下：grade solution NAME",
     "study.keys": "h 提示 · r 全部重新检查 · l 列表 · q 退出",
@@ -231,6 +232,7 @@ MESSAGES: dict[str, str] = {
     "study.not_folder": "{path} 不是文件夹",
     "study.init_exists": "{path} 里已经有 {files}：如果要覆盖，请加上 --force",
     "study.init_done": "已在 {path} 写入 {count} 个练习文件和 README.md。从这里开始：grade watch {path}",
+    "study.init_added": "已在 {path} 写入 {count} 个练习文件（原有的 README.md 保留不变）。从这里开始：grade watch {path}",
     "study.reset_saved": "{file} 已恢复为初始版本；你原来的代码保存在 {saved}。",
     "study.reset_fresh": "{file} 已恢复为初始版本（没有需要保留的代码）。",
     "study.solution_locked": "{name} 还没有通过（{state}，{score}/{max_score}）。请先完成它（grade hint {name} 可以帮忙），或者加上 --force 直接查看答案。",
@@ -241,12 +243,13 @@ MESSAGES: dict[str, str] = {
     "study.solution_why": "为什么这样写：",
     "study.readme": """# autograd 练习
 
-八个关于 PyTorch 自动微分（torch.autograd）的小练习。每个文件在文档字符串里讲解一个
-知识点，最后是一个抛出 NotImplementedError 的函数：把那一行换成你的代码。
+{count} 个关于 PyTorch 自动微分（torch.autograd）的小练习，按单元分组
+（grade list . 会按单元列出）。每个文件在文档字符串里讲解一个知识点，最后是一个
+抛出 NotImplementedError 的函数：把那一行换成你的代码。
 在这个文件夹里运行下面的命令：
 
     grade watch .            每次保存都自动检查（h 提示，r 重新检查，l 列表，q 退出）
-    grade list .             列出每道练习的状态和得分
+    grade list .             按单元列出每道练习的状态和得分
     grade hint NAME          给一点提示；--level 2 和 3 说得更多
     grade reset NAME .       恢复初始版本（你的代码会另存为 .bak）
     grade solution NAME .    你的代码通过以后，查看参考答案
@@ -297,9 +300,10 @@ MESSAGES: dict[str, str] = {
     "help.watch.manual": "不监视保存，改为按回车时重新检查（适用于网络盘等察觉不到保存的情况）。",
     "help.hint": "显示练习 NAME（函数名，如 scalar_grad，或者编号）的提示：第 1 级只是轻轻点拨，最后一级几乎就是答案。",
     "help.hint.level": "显示第几级提示：1 最含蓄。",
-    "help.list": "列出 PATH（默认：exercises/）中每道练习的状态和得分。只有上次检查之后改动过的文件才会重新评分。",
+    "help.list": "按单元列出 PATH（默认：exercises/）中每道练习的状态和得分。只有上次检查之后改动过的文件才会重新评分。",
     "help.init": "把一份全新的练习和一个简短的 README 写进 TARGET（默认：exercises/）。已有的文件不会被覆盖，除非加上 --force。",
     "help.init.force": "覆盖 TARGET 中已经存在的练习文件。",
+    "help.init.units": "只写入这个单元的练习；可以重复使用。默认：所有单元。",
     "help.reset": "把 PATH（默认：exercises/）中练习 NAME 恢复为初始版本；你的代码会另存在旁边的 .bak 文件里。",
     "help.solution": "你在 PATH（默认：exercises/）中的代码通过以后，显示练习 NAME 的参考答案和简短讲解。",
     "help.solution.force": "即使你的代码还没有通过也显示（会先确认）。",

@@ -15,6 +15,7 @@ from grader.cli.options import (
     device_timeout_option,
     memory_option,
     timeout_option,
+    units_option,
 )
 
 
@@ -243,6 +244,10 @@ def autograde(
     help="Format of each learner's report in reports/.",
 )
 @click.option("--only", multiple=True, metavar="NAME", help="Grade only this exercise; repeatable.")
+@units_option(
+    "Grade this unit's exercises; repeatable. Default: every unit some submission holds an "
+    "exercise of."
+)
 @click.option(
     "--seed",
     type=int,
@@ -277,6 +282,7 @@ def batch_command(
     jobs: int | None,
     fmt: str,
     only: tuple[str, ...],
+    units: tuple[int, ...],
     seed: int | None,
     device: str,
     timeout: float | None,
@@ -302,6 +308,7 @@ def batch_command(
         jobs=jobs or os.cpu_count() or 1,
         fmt=fmt,
         only=only,
+        units=units,
         seed=seed,
         device=device,
         timeout=timeout,
@@ -330,20 +337,31 @@ def run_batch(
     chunk_size: int,
     lang: str,
     progress: bool,
+    units: tuple[int, ...] = (),
 ) -> None:
-    from grader.classroom.batch import RunnerError, chunk_size_for, discover, grade_batch
+    from grader.classroom.batch import (
+        RunnerError,
+        chunk_size_for,
+        class_exercises,
+        discover,
+        grade_batch,
+    )
     from grader.classroom.batch_files import write_all
     from grader.cli.grading import default_limits, resolve_device
-    from grader.cli.options import exercise_names
+    from grader.cli.options import chosen_exercises, exercise_names
     from grader.grading import Settings
     from grader.messages import text
     from grader.submission import SubmissionError
 
-    exercises = exercise_names(only)
+    exercise_names(only, units)  # an unknown name is a usage error before anything is read
     try:
         entries = discover(submissions_dir)
     except SubmissionError as exc:
         raise click.UsageError(str(exc)) from None
+    root = submissions_dir.resolve()
+    exercises = chosen_exercises(
+        lambda: class_exercises(entries, root, only=only, units=units), only, units, lang
+    )
     if out.resolve().is_relative_to(submissions_dir.resolve()):
         raise click.UsageError(f"--out {out} is inside {submissions_dir}: choose another folder")
     runner = _batch_runner(scheduler, jobs)
@@ -374,7 +392,7 @@ def run_batch(
         try:
             batch = grade_batch(
                 entries=entries,
-                root=submissions_dir.resolve(),
+                root=root,
                 exercises=exercises,
                 settings=settings,
                 runner=runner,

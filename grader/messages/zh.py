@@ -274,6 +274,7 @@ MESSAGES: dict[str, str] = {
     "help.batch.jobs": "同时评分的提交数（进程数）[默认：每个 CPU 核一个]。",
     "help.batch.fmt": "reports/ 中每位学生报告的格式。",
     "help.batch.only": "只评这一道练习；可以重复使用。",
+    "help.batch.units": "只评这个单元的练习；可以重复使用。默认：任何一份提交中有其练习的每个单元。",
     "help.batch.seed": "隐藏输入的随机种子，全班相同（默认：新生成一个）。",
     "help.batch.timeout": "每道练习最多运行的秒数 [默认：5，CUDA 上为 20]。",
     "help.batch.scheduler": "在这个 Dask distributed 集群（tcp://HOST:8786）上评分，而不是在本机。",

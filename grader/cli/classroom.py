@@ -32,22 +32,23 @@ def register(group: click.Group) -> None:
 
 @click.group("nbgrader")
 def nbgrader_group() -> None:
-    """Run these exercises as an nbgrader assignment.
+    """Run these exercises as nbgrader assignments, one per unit.
 
     \b
-    grade nbgrader generate COURSE_DIR     write source/autograd/autograd.ipynb
+    grade nbgrader generate COURSE_DIR     write source/autograd/autograd.ipynb (unit 1)
     nbgrader generate_assignment autograd  (in COURSE_DIR) release it as usual
     grade nbgrader autograde COURSE_DIR    grade submitted/ out of kernel into the gradebook
     nbgrader generate_feedback autograd    then feedback and export as usual
+
+    For unit 2, add --unit 2 to both grade commands and use the assignment autograd2.
     """
 
 
 def assignment_option(fn):  # type: ignore[no-untyped-def]
     return click.option(
         "--assignment",
-        default="autograd",
-        show_default=True,
-        help="nbgrader assignment name.",
+        default=None,
+        help="nbgrader assignment name [default: autograd for unit 1, autograd2 for unit 2, ...].",
     )(fn)
 
 
@@ -60,25 +61,45 @@ def assignment_option(fn):  # type: ignore[no-untyped-def]
     metavar="NAME",
     help="Include only this exercise (function name); repeatable. Default: all.",
 )
+@units_option("Include this unit's exercises; repeatable. Default: unit 1 (with --only: any unit).")
 @click.option("--force", is_flag=True, help="Overwrite an existing source notebook.")
 def nbgrader_generate_command(
-    course_dir: Path, assignment: str, only: tuple[str, ...], force: bool
+    course_dir: Path,
+    assignment: str | None,
+    only: tuple[str, ...],
+    units: tuple[int, ...],
+    force: bool,
 ) -> None:
     """Write the nbgrader source assignment COURSE_DIR/source/ASSIGNMENT/autograd.ipynb."""
-    generate_source(course_dir=course_dir, assignment=assignment, only=only, force=force)
+    generate_source(
+        course_dir=course_dir, assignment=assignment, only=only, units=units, force=force
+    )
 
 
 def generate_source(
-    *, course_dir: Path, assignment: str, only: tuple[str, ...], force: bool
+    *,
+    course_dir: Path,
+    assignment: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    units: tuple[int, ...] = (),
 ) -> None:
-    from grader.classroom.nbgrader_source import ASSIGNMENT_NAME, write_source_assignment
+    from grader import registry
+    from grader.classroom.nbgrader_source import (
+        ASSIGNMENT_NAME,
+        assignment_name,
+        write_source_assignment,
+    )
     from grader.cli.options import exercise_names
 
+    if not units and not only:
+        units = registry.units()[:1]  # an assignment is a unit: the first unless asked
+    assignment = assignment or assignment_name(units)
     if not ASSIGNMENT_NAME.match(assignment):
         raise click.UsageError(
             f"--assignment {assignment!r}: use letters, digits, '_', '-' and '.' only"
         )
-    exercises = exercise_names(only)
+    exercises = exercise_names(only, units)
     try:
         path = write_source_assignment(
             course_dir=course_dir, assignment=assignment, exercises=exercises, force=force
@@ -100,6 +121,10 @@ def generate_source(
     metavar="ID",
     help="Grade only this student; repeatable. Default: every submission.",
 )
+@units_option(
+    "Grade this unit's exercises; repeatable. Default: every exercise the assignment has a "
+    "test cell for."
+)
 @click.option(
     "--seed",
     type=int,
@@ -118,8 +143,9 @@ def generate_source(
 )
 def nbgrader_autograde_command(
     course_dir: Path,
-    assignment: str,
+    assignment: str | None,
     students: tuple[str, ...],
+    units: tuple[int, ...],
     seed: int | None,
     device: str,
     timeout: float | None,
@@ -141,6 +167,7 @@ def nbgrader_autograde_command(
         course_dir=course_dir,
         assignment=assignment,
         students=students,
+        units=units,
         seed=seed,
         device=device,
         timeout=timeout,
@@ -153,9 +180,10 @@ def nbgrader_autograde_command(
 def autograde(
     *,
     course_dir: Path,
-    assignment: str,
+    assignment: str | None,
     students: tuple[str, ...],
     seed: int | None,
+    units: tuple[int, ...] = (),
     device: str = "cpu",
     timeout: float | None = None,
     memory: int = 1024,
@@ -168,8 +196,11 @@ def autograde(
         raise click.UsageError(
             f"nbgrader is not installed ({exc.name}): pip install 'autograd-grader[nbgrader]'"
         ) from None
+    from grader.classroom.nbgrader_source import assignment_name
     from grader.cli.grading import default_limits, resolve_device
     from grader.grading import Settings
+
+    assignment = assignment or assignment_name(units)
 
     device = resolve_device(device)
     limits = default_limits(device, timeout, memory)
@@ -186,6 +217,7 @@ def autograde(
                 assignment=assignment,
                 settings=settings,
                 students=students,
+                units=units,
                 lang=lang,
                 on_progress=progress,
             )

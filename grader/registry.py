@@ -3,10 +3,17 @@
 Each exercise has a stub in ``exercises/<file>``, a reference solution in
 ``solutions/<file>`` and hidden checks in ``grader/checks/<file>``. The self-check
 in ``tests/test_registry.py`` fails when these disagree.
+
+Exercises come in units (``Exercise.unit``). Which units a command grades is
+decided here and nowhere else (``to_grade``): a submission is graded on every
+unit it holds at least one exercise of, the first unit when it holds none, or
+what ``--only``/``--unit`` ask for. A new unit is new entries below (and their
+files): every command picks it up from here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -64,13 +71,47 @@ EXERCISES: tuple[Exercise, ...] = (
 )
 
 BY_NAME: dict[str, Exercise] = {ex.name: ex for ex in EXERCISES}
+UNITS: tuple[int, ...] = tuple(sorted({ex.unit for ex in EXERCISES}))
 
 
-def select(names: tuple[str, ...] | list[str] = ()) -> tuple[Exercise, ...]:
-    """The exercises named (in registry order), or all of them when none are named."""
-    if not names:
-        return EXERCISES
+def units() -> tuple[int, ...]:
+    """Every unit, in order."""
+    return UNITS
+
+
+def select(names: Iterable[str] = (), units: Iterable[int] = ()) -> tuple[Exercise, ...]:
+    """The exercises named that belong to the units given, in registry order; no
+    names means every exercise of those units, no units every unit, neither all.
+    Raises ``KeyError`` for an unknown name, ``ValueError`` for an unknown unit."""
+    names, chosen = tuple(names), tuple(units)
     unknown = [n for n in names if n not in BY_NAME]
     if unknown:
         raise KeyError(", ".join(unknown))
-    return tuple(ex for ex in EXERCISES if ex.name in names)
+    strange = [str(u) for u in chosen if u not in UNITS]
+    if strange:
+        raise ValueError(f"unknown unit {', '.join(strange)}")
+    return tuple(
+        ex
+        for ex in EXERCISES
+        if (not names or ex.name in names) and (not chosen or ex.unit in chosen)
+    )
+
+
+def units_of(names: Iterable[str]) -> tuple[int, ...]:
+    """The units holding at least one of these exercises (function names), in order."""
+    found = {BY_NAME[n].unit for n in names if n in BY_NAME}
+    return tuple(u for u in UNITS if u in found)
+
+
+def to_grade(
+    present: Iterable[str], *, names: Iterable[str] = (), units: Iterable[int] = ()
+) -> tuple[Exercise, ...]:
+    """The exercises to grade for a submission, or a class, in which the exercises
+    named in ``present`` were found (a file of the folder layout, a function of a
+    notebook): every exercise of each unit it holds one of, so a missing file
+    costs its points; the first unit when it holds none. ``names`` (``--only``)
+    and ``units`` (``--unit``) override what was found. Raises as ``select``."""
+    names, units = tuple(names), tuple(units)
+    if names or units:
+        return select(names, units)
+    return select(units=units_of(present) or UNITS[:1])

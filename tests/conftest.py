@@ -17,7 +17,7 @@ from grader import registry
 from grader.grading import Settings, grade
 from grader.results import SubmissionResult
 from grader.runner.execute import Limits
-from grader.submission import load_folder
+from grader.submission import exercises_to_grade, load_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
@@ -48,14 +48,34 @@ def grade_json(*args: str, cwd: Path | None = None) -> dict:
     return json.loads(proc.stdout)
 
 
+UNIT1 = registry.select(units=(1,))  # the tutorial's eight: 80 points
+UNIT2 = registry.select(units=(2,))
+ALL_POINTS = sum(ex.points for ex in registry.EXERCISES)  # grade solutions/: every unit
+
+
+def copy_units(source: Path, target: Path, units: tuple[int, ...] = ()) -> Path:
+    """``target`` holding the exercise files of ``units`` (all when none) from ``source``."""
+    if not units:
+        shutil.copytree(source, target)
+        return target
+    target.mkdir(parents=True)
+    for ex in registry.select(units=units):
+        shutil.copy(source / ex.file, target / ex.file)
+    return target
+
+
 def make_submission(
-    tmp: Path, replace: dict[str, str] | None = None, base: Path = SOLUTIONS
+    tmp: Path,
+    replace: dict[str, str] | None = None,
+    base: Path = SOLUTIONS,
+    units: tuple[int, ...] = (),
 ) -> Path:
-    """A copy of ``base`` (solutions by default) with some files' code replaced."""
+    """A copy of ``base`` (solutions by default; only the files of ``units`` when
+    given) with some files' code replaced."""
     folder = tmp / "submission"
     if folder.exists():
         shutil.rmtree(folder)
-    shutil.copytree(base, folder)
+    copy_units(base, folder, units)
     for file, code in (replace or {}).items():
         (folder / file).write_text(textwrap.dedent(code))
     return folder
@@ -64,8 +84,9 @@ def make_submission(
 def grade_folder(
     folder: Path, *, seed: int = 1234, only: tuple[str, ...] = (), timeout: float = 5.0
 ) -> SubmissionResult:
-    """Grade in this process through the public API (the same path the CLI takes)."""
-    exercises = registry.select(only)
+    """Grade in this process through the public API (the same path the CLI takes:
+    the units the folder holds, or ``only``)."""
+    exercises = exercises_to_grade(folder, only=only)
     sub = load_folder(folder, exercises)
     settings = Settings(seed=seed, limits=Limits(timeout=timeout))
     (result,) = grade([sub], exercises, settings)
@@ -95,9 +116,14 @@ def by_name(result: SubmissionResult) -> dict:
 
 @pytest.fixture
 def submission(tmp_path: Path):
-    """``submission({"ex01_scalar_grad.py": code})``: solutions with files replaced."""
+    """``submission({"ex01_scalar_grad.py": code})``: solutions with files replaced
+    (``units=(1,)``: only the first unit's files)."""
 
-    def build(replace: dict[str, str] | None = None, base: Path = SOLUTIONS) -> Path:
-        return make_submission(tmp_path, replace, base)
+    def build(
+        replace: dict[str, str] | None = None,
+        base: Path = SOLUTIONS,
+        units: tuple[int, ...] = (),
+    ) -> Path:
+        return make_submission(tmp_path, replace, base, units)
 
     return build

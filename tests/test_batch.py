@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import EXERCISES, SOLUTIONS, grade_command, run_grade
+from conftest import EXERCISES, SOLUTIONS, UNIT1, UNIT2, copy_units, grade_command, run_grade
 
 from grader import registry
 from grader.classroom.batch import NOT_GRADED, Entry, discover, grade_batch, load_entry
@@ -22,7 +22,7 @@ from grader.grading import Settings
 from grader.report.json_report import as_dict
 from grader.runner.execute import Limits
 
-NAMES = [ex.name for ex in registry.EXERCISES]
+NAMES = [ex.name for ex in UNIT1]  # make_class is a class of the first unit
 SPECIAL = {
     # a busy loop: its exercise times out, the other seven still count
     "hang": {"ex01_scalar_grad.py": "def scalar_grad(f, x):\n    while True:\n        pass\n"},
@@ -38,28 +38,35 @@ SPECIAL = {
 
 
 def make_class(folder: Path, *, correct: int = 3) -> Path:
-    """A class folder: correct copies, the stubs, the special ones above, an empty
-    folder, a folder with a binary file, a notebook, and a stray file."""
+    """A class of the first unit (the CSV of a class before there were units):
+    correct copies, the stubs, the special ones above, an empty folder, a folder
+    with a binary file, a notebook, and a stray file."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(correct):
-        shutil.copytree(SOLUTIONS, folder / f"ok{i}")
-    shutil.copytree(EXERCISES, folder / "stub")
+        copy_units(SOLUTIONS, folder / f"ok{i}", (1,))
+    copy_units(EXERCISES, folder / "stub", (1,))
     for name, files in SPECIAL.items():
-        shutil.copytree(SOLUTIONS, folder / name)
+        copy_units(SOLUTIONS, folder / name, (1,))
         for file, code in files.items():
             (folder / name / file).write_text(code)
     (folder / "empty").mkdir()
-    shutil.copytree(SOLUTIONS, folder / "binary")
+    copy_units(SOLUTIONS, folder / "binary", (1,))
     (folder / "binary" / "ex01_scalar_grad.py").write_bytes(b"\x00\x01\x02 not python")
     (folder / "README.txt").write_text("not a submission")
+    write_notebook(folder / "nb_student.ipynb", UNIT1)
+    return folder
+
+
+def write_notebook(path: Path, exercises: tuple[registry.Exercise, ...]) -> Path:
+    """A notebook holding the reference solutions of ``exercises``, one cell each."""
     cells = [
         {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
          "source": (SOLUTIONS / ex.file).read_text()}
-        for ex in registry.EXERCISES
+        for ex in exercises
     ]  # fmt: skip
     doc = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    (folder / "nb_student.ipynb").write_text(json.dumps(doc))
-    return folder
+    path.write_text(json.dumps(doc))
+    return path
 
 
 def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
@@ -94,6 +101,45 @@ def test_batch_writes_one_row_per_learner(batch_run) -> None:
     assert rows["nb_student"]["total"] == "80", rows["nb_student"]
     assert rows["stub"]["total"] == "0" and rows["stub"]["note"] == ""
     assert all(rows[n]["max_total"] == "80" for n in rows)
+
+
+def test_a_class_is_graded_on_every_unit_a_submission_holds(tmp_path: Path) -> None:
+    """The CSV's columns are the units some submission holds; every learner is graded
+    on all of them. ``--unit`` picks the columns instead."""
+    klass = tmp_path / "class"
+    copy_units(SOLUTIONS, klass / "first", (1,))
+    copy_units(SOLUTIONS, klass / "both")
+    write_notebook(klass / "nb_second.ipynb", UNIT2)
+    (klass / "empty").mkdir()
+    proc = run_grade("batch", str(klass), "--out", str(tmp_path / "all"), "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    header, rows = read_csv(tmp_path / "all" / "grades.csv")
+    assert header == ["student", "total", "max_total", *(ex.name for ex in registry.EXERCISES)] + [
+        "note"
+    ]
+    assert all(row["max_total"] == "160" for row in rows.values())
+    assert [rows[n]["total"] for n in ("first", "both", "nb_second", "empty")] == [
+        "80", "160", "80", "0",
+    ]  # fmt: skip
+    assert rows["first"]["hvp"] == "0" and rows["nb_second"]["hvp"] == "10"
+
+    proc = run_grade("batch", str(klass), "--out", str(tmp_path / "u2"), "--unit", "2")
+    assert proc.returncode == 0, proc.stderr
+    header, rows = read_csv(tmp_path / "u2" / "grades.csv")
+    assert header == ["student", "total", "max_total", *(ex.name for ex in UNIT2), "note"]
+    assert rows["both"]["total"] == rows["nb_second"]["total"] == rows["both"]["max_total"] == "80"
+    assert rows["first"]["total"] == "0" and "none of the exercise files" in rows["first"]["note"]
+
+    second = tmp_path / "second"  # a class of the second unit only: its eight columns
+    copy_units(SOLUTIONS, second / "ada", (2,))
+    write_notebook(second / "bob.ipynb", UNIT2[:2])
+    proc = run_grade("batch", str(second), "--out", str(tmp_path / "second-out"), "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    header, rows = read_csv(tmp_path / "second-out" / "grades.csv")
+    assert header[3:-1] == [ex.name for ex in UNIT2]
+    assert (rows["ada"]["total"], rows["bob"]["total"]) == ("80", "20")
+    report = json.loads((tmp_path / "second-out" / "reports" / "bob.json").read_text())
+    assert [e["name"] for e in report["exercises"]] == [ex.name for ex in UNIT2]
 
 
 def test_hangs_and_crashes_cost_only_their_exercise(batch_run) -> None:
@@ -264,6 +310,7 @@ def test_batch_imports_no_dask_without_a_scheduler(tmp_path: Path) -> None:
         (["{tmp}/files_only"], "holds no submissions"),
         (["{tmp}/files_only", "--out", "{tmp}/files_only/out"], "inside"),
         (["{tmp}/files_only", "--only", "nope"], "unknown exercise"),
+        (["{tmp}/files_only", "--unit", "7"], "'7' is not one of"),
     ],
 )
 def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], said: str) -> None:

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import EXERCISES, SOLUTIONS, grade_command, grade_json, run_grade
+from conftest import ALL_POINTS, EXERCISES, SOLUTIONS, grade_command, grade_json, run_grade
 
 from grader import registry
 from grader.cli.main import main
@@ -18,9 +18,9 @@ CONTRACT_KEYS = {"name", "score", "max_score", "passed", "feedback"}
 
 
 def test_json_report_contract_on_solutions() -> None:
-    report = grade_json(str(SOLUTIONS))
+    report = grade_json(str(SOLUTIONS))  # both units' files: every exercise
     assert set(report) >= {"score", "max_score", "exercises"}
-    assert report["score"] == report["max_score"] == 80.0
+    assert report["score"] == report["max_score"] == ALL_POINTS == 160.0
     assert [e["name"] for e in report["exercises"]] == [ex.name for ex in registry.EXERCISES]
     for entry in report["exercises"]:
         assert CONTRACT_KEYS <= set(entry)
@@ -36,7 +36,7 @@ def test_stubs_score_zero_with_a_line_each_and_exit_zero() -> None:
     for ex in registry.EXERCISES:
         line = next(line for line in lines if ex.name in line and "/10" in line)
         assert line.startswith("✗") and " 0/10" in line
-    assert "Total: 0/80" in proc.stdout
+    assert "Total: 0/160" in proc.stdout  # every unit's stub
     assert "seed" in proc.stdout
     assert "\x1b[" not in proc.stdout  # no colour when piped
 
@@ -56,8 +56,8 @@ def test_only_grades_the_named_exercises() -> None:
 
 def test_missing_file_costs_only_its_exercise(tmp_path: Path) -> None:
     (tmp_path / "ex08_detach.py").write_text((SOLUTIONS / "ex08_detach.py").read_text())
-    report = grade_json(str(tmp_path))
-    assert report["score"] == 10.0
+    report = grade_json(str(tmp_path))  # a file of unit 1: unit 1, its other seven missing
+    assert report["score"] == 10.0 and report["max_score"] == 80.0
     first = report["exercises"][0]
     assert not first["passed"] and "ex01_scalar_grad.py" in first["feedback"]
 
@@ -68,6 +68,7 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> N
         [str(tmp_path)],  # holds none of the exercise files
         [str(SOLUTIONS), "--only", "no_such_exercise"],
         [str(SOLUTIONS), "--format", "yaml"],
+        [str(SOLUTIONS), "--unit", "3"],
     ]
     for args in cases:
         proc = run_grade(*args)
@@ -114,7 +115,7 @@ def test_batch_and_autograde_accept_device_auto_and_cpu(tmp_path: Path) -> None:
 def test_cli_runner_json_is_the_only_stdout() -> None:
     result = CliRunner().invoke(main, [str(SOLUTIONS), "--format", "json", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["score"] == 80.0
+    assert json.loads(result.output)["score"] == ALL_POINTS
 
 
 def _plain_grade(*args: str, cwd: Path, env_lang: str) -> subprocess.CompletedProcess:

@@ -266,7 +266,7 @@ def _round_ste(live: Case, case: Case) -> Iterator[str]:
             yield "values:beyond_one"
 
 
-def _jacobian(live: Case, case: Case) -> Iterator[str]:
+def _jacobian_kinds(live: Case, case: Case) -> Iterator[str]:
     x = live.tensors["x"]
     yield from _common(live)
     yield from _tensor_kinds(x)
@@ -325,7 +325,7 @@ def _save_weights(live: Case, case: Case) -> Iterator[str]:
 
 UNIT_2 = {
     "round_ste": _round_ste,
-    "jacobian": _jacobian,
+    "jacobian": _jacobian_kinds,
     "to_numpy": _to_numpy,
     "save_weights": _save_weights,
 }

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTIONS, grade_json, make_submission
+from conftest import ALL_POINTS, SOLUTIONS, grade_json, make_submission
 
 from grader import registry
 
@@ -164,4 +164,4 @@ def test_the_text_report_says_why_passing_checks_earned_nothing(tmp_path: Path) 
 def test_the_reference_solutions_lose_nothing_under_either_policy() -> None:
     for policy in ("gate", "checks"):
         report = grade_json(str(SOLUTIONS), "--partial-credit", policy, "--seed", "9")
-        assert report["score"] == report["max_score"] == 80.0, policy
+        assert report["score"] == report["max_score"] == ALL_POINTS, policy  # every unit

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import SOLUTIONS, grade_folder, make_submission, run_grade
+from conftest import ALL_POINTS, SOLUTIONS, UNIT2, grade_folder, make_submission, run_grade
 
 from grader.report import FORMATS, render
 from grader.report.json_report import as_dict
@@ -85,10 +85,11 @@ def scalar_grad(f, x):
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory):
-    """One real graded submission: two exercises wrong, six right."""
+    """One real graded submission of the first unit: two exercises wrong, six right."""
     folder = make_submission(
         tmp_path_factory.mktemp("mixed"),
         {"ex05_accumulate.py": WRONG_ACCUMULATE, "ex01_scalar_grad.py": RAISES},
+        units=(1,),
     )
     return grade_folder(folder)
 
@@ -203,7 +204,8 @@ def test_formats_from_the_command_line(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     jsonschema.validate(doc, GRADESCOPE_SCHEMA)
-    assert doc["score"] == 80.0 and all(t["status"] == "passed" for t in doc["tests"])
+    assert doc["score"] == ALL_POINTS and all(t["status"] == "passed" for t in doc["tests"])
+    assert len(doc["tests"]) == 16  # solutions/: every unit
     proc = run_grade(str(SOLUTIONS), "--format", "junit", "--seed", "5")
     assert proc.returncode == 0, proc.stderr
     root = ET.fromstring(proc.stdout)
@@ -279,13 +281,29 @@ def run_autograder(bundle: Path, root: Path) -> dict:
 
 def test_run_autograder_grades_the_submission(bundle: Path, tmp_path: Path) -> None:
     root = tmp_path / "autograder"
-    # Learners often upload their folder rather than its files.
-    make_submission(root / "submission", {"ex05_accumulate.py": WRONG_ACCUMULATE})
+    # Learners often upload their folder rather than its files: here, the first unit's.
+    make_submission(root / "submission", {"ex05_accumulate.py": WRONG_ACCUMULATE}, units=(1,))
     doc = run_autograder(bundle, root)
+    assert len(doc["tests"]) == 8
     jsonschema.validate(doc, GRADESCOPE_SCHEMA)
     failed = [t for t in doc["tests"] if t["status"] == "failed"]
     assert [t["name"] for t in failed] == ["accumulated_grad: Gradients accumulate"]
     assert 70.0 <= doc["score"] == 80.0 - (failed[0]["max_score"] - failed[0]["score"]) < 80.0
+
+
+def test_run_autograder_grades_the_units_uploaded(bundle: Path, tmp_path: Path) -> None:
+    root = tmp_path / "autograder"
+    submission = root / "submission"
+    submission.mkdir(parents=True)
+    for ex in UNIT2[:2]:  # two files of the second unit, uploaded as files
+        (submission / ex.file).write_text((SOLUTIONS / ex.file).read_text())
+    doc = run_autograder(bundle, root)
+    jsonschema.validate(doc, GRADESCOPE_SCHEMA)
+    assert [t["name"].split(":")[0] for t in doc["tests"]] == [ex.name for ex in UNIT2]
+    assert doc["score"] == 20.0 and sum(t["max_score"] for t in doc["tests"]) == 80.0
+    (submission / "ex01_scalar_grad.py").write_text((SOLUTIONS / "ex01_scalar_grad.py").read_text())
+    both = run_autograder(bundle, root)  # a file of the first unit too: both units
+    assert len(both["tests"]) == 16 and both["score"] == 30.0
 
 
 def test_run_autograder_without_gradable_files(bundle: Path, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import EXERCISES, SOLUTIONS, grade_command, unsafe_chars
+from conftest import ALL_POINTS, EXERCISES, SOLUTIONS, copy_units, grade_command, unsafe_chars
 
 import grader
 from grader import registry
@@ -176,9 +176,11 @@ def base() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def build(base: Path, attacks: list[str], *, start: Path = SOLUTIONS) -> Path:
-    submission = base / "submission"
-    shutil.copytree(start, submission)
+def build(
+    base: Path, attacks: list[str], *, start: Path = SOLUTIONS, units: tuple[int, ...] = ()
+) -> Path:
+    """``start``'s files (of ``units``; all when none) with the attacks named in place."""
+    submission = copy_units(start, base / "submission", units)
     for attack in attacks:
         shutil.copyfile(HOSTILE / attack, submission / FILES[attack[:4]].file)
     return submission
@@ -475,7 +477,7 @@ def test_learners_text_reaches_every_format_safely(base: Path, fmt: str) -> None
     """The text attacks (TEXT_ATTACKS) graded in each ``--format``: grade exits 0, its
     output is valid UTF-8 that parses (JSON, XML) and holds no character a terminal
     would act on, and each attack's text shows, cut, cleaned and escaped."""
-    submission = build(base, list(TEXT_ATTACKS))
+    submission = build(base, list(TEXT_ATTACKS), units=(1,))  # every file of unit 1 attacks
     proc = grade_bytes(
         submission, "--format", fmt, "--timeout", TIMEOUT, "--memory", MEMORY,
         "--device", DEVICE, cwd=base,
@@ -647,7 +649,7 @@ def test_killing_everyone_harms_no_one_else(base: Path) -> None:
     finally:
         shutil.rmtree(honest_base, ignore_errors=True)
     check_scores(result, attacks)
-    assert honest["score"] == honest["max_score"] == 80.0
+    assert honest["score"] == honest["max_score"] == ALL_POINTS  # solutions/: every unit
 
 
 @pytest.mark.cuda

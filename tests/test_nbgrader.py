@@ -14,17 +14,21 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SOLUTIONS, run_grade, unsafe_chars
+from conftest import SOLUTIONS, UNIT1, UNIT2, run_grade, unsafe_chars
 from nbgrader.api import Gradebook
 
 from grader import registry
 from grader.classroom.kernel import check
-from grader.classroom.nbgrader_autograde import CourseError, autograde_course
+from grader.classroom.nbgrader_autograde import (
+    CourseError,
+    assignment_exercises,
+    autograde_course,
+)
 from grader.classroom.nbgrader_source import write_source_assignment
 from grader.grading import Settings
 from grader.messages import text
 
-ASSIGNMENT = "autograd"
+ASSIGNMENT = "autograd"  # the default assignment: the first unit, as before units
 NOTEBOOK = "autograd.ipynb"
 PATCH = (
     "def scalar_grad(f, x):\n"
@@ -75,9 +79,9 @@ def fill_in(released: dict, answers: dict[str, str]) -> dict:
     return notebook
 
 
-def collect(course: Path, student: str, notebook: dict) -> None:
+def collect(course: Path, student: str, notebook: dict, assignment: str = ASSIGNMENT) -> None:
     """What ``nbgrader collect`` leaves: submitted/STUDENT/ASSIGNMENT/ with a timestamp."""
-    folder = course / "submitted" / student / ASSIGNMENT
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True)
     (folder / NOTEBOOK).write_text(json.dumps(notebook))
     (folder / "timestamp.txt").write_text("2025-03-01 09:00:00.000000 UTC")
@@ -114,8 +118,9 @@ def test_the_source_notebook_teaches_and_tests_every_exercise(course: Path) -> N
     source = nbformat.read(course / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
     nbformat.validate(source)
     tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert [c.metadata.nbgrader.points for c in tests] == [ex.points for ex in registry.EXERCISES]
-    for ex in registry.EXERCISES:
+    assert [c.metadata.nbgrader.grade_id for c in tests] == [f"test_{ex.name}" for ex in UNIT1]
+    assert [c.metadata.nbgrader.points for c in tests] == [ex.points for ex in UNIT1]
+    for ex in UNIT1:
         (solution,) = [c for c in source.cells if c.metadata.nbgrader.get("grade_id") == ex.name]
         assert "### BEGIN SOLUTION" in solution.source and "### END SOLUTION" in solution.source
         assert solution.source.startswith(f"def {ex.name}(")
@@ -124,7 +129,7 @@ def test_the_source_notebook_teaches_and_tests_every_exercise(course: Path) -> N
 
     released = nbformat.read(course / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
     stubs = [c.source for c in released.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert len(stubs) == len(registry.EXERCISES)
+    assert len(stubs) == len(UNIT1)
     assert all("raise NotImplementedError()" in s and "BEGIN SOLUTION" not in s for s in stubs)
     assert not any("x.detach().requires_grad_(True)" in s for s in stubs)
 
@@ -163,7 +168,7 @@ def test_out_of_kernel_grades_reach_nbgrader_feedback_and_export(course: Path) -
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     scores = gradebook_scores(course)
-    full = {f"test_{ex.name}": ex.points for ex in registry.EXERCISES}
+    full = {f"test_{ex.name}": ex.points for ex in UNIT1}
     assert scores["alice"] == full
     assert scores["mallory"] == {**full, "test_scalar_grad": 0}
     assert scores["carol"] == {name: 0 for name in full}
@@ -189,6 +194,53 @@ def test_out_of_kernel_grades_reach_nbgrader_feedback_and_export(course: Path) -
         "bob": sum(scores["bob"].values()),
     }
     assert exported["bob"] < 80
+
+
+def test_the_second_unit_is_a_second_assignment(tmp_path: Path) -> None:
+    """``--unit 2`` writes autograd2 beside autograd and grades it; the real nbgrader
+    releases it and records the out-of-kernel grades."""
+    course = tmp_path / "course"
+    assert run_grade("nbgrader", "generate", str(course)).returncode == 0
+    proc = run_grade("nbgrader", "generate", str(course), "--unit", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "nbgrader generate_assignment autograd2" in proc.stdout
+    first = nbformat.read(course / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    second = nbformat.read(course / "source" / "autograd2" / NOTEBOOK, as_version=4)
+    nbformat.validate(second)
+
+    def tested(notebook: nbformat.NotebookNode) -> list[str]:
+        return [c.metadata.nbgrader.grade_id for c in notebook.cells if c.metadata.nbgrader.grade]
+
+    assert tested(first) == [f"test_{ex.name}" for ex in UNIT1]
+    assert tested(second) == [f"test_{ex.name}" for ex in UNIT2]
+    proc = nbgrader(course, "generate_assignment", "autograd2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    released = json.loads((course / "release" / "autograd2" / NOTEBOOK).read_text())
+    reference = {ex.name: (SOLUTIONS / ex.file).read_text() for ex in UNIT2}
+    collect(course, "alice", fill_in(released, reference), "autograd2")
+    collect(course, "carol", released, "autograd2")
+
+    proc = run_grade("nbgrader", "autograde", str(course), "--unit", "2", "--seed", "5")
+    assert proc.returncode == 0, proc.stderr
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        assert gb.find_submission("autograd2", "alice").score == 80
+        assert gb.find_submission("autograd2", "carol").score == 0
+        scored = gb.find_submission_notebook("autograd", "autograd2", "alice")
+        assert {g.name: g.auto_score for g in scored.grades} == {
+            f"test_{ex.name}": ex.points for ex in UNIT2
+        }
+    mismatch = run_grade(
+        "nbgrader", "autograde", str(course), "--unit", "1", "--assignment", "autograd2"
+    )
+    assert mismatch.returncode == 2 and "no test cells of unit 1" in mismatch.stderr
+
+
+def test_autograde_unit_refuses_an_assignment_with_other_units() -> None:
+    cells = {"autograd": {"test_scalar_grad", "test_hvp"}}
+    with pytest.raises(CourseError, match="outside --unit"):
+        assignment_exercises("autograd", cells, (2,))
+    assert [ex.name for ex in assignment_exercises("autograd", cells)] == ["scalar_grad", "hvp"]
+    assert [ex.name for ex in assignment_exercises("a", {"nb": {"test_hvp"}}, (2,))] == ["hvp"]
 
 
 def test_a_submission_nbgrader_cannot_read_is_reported_not_recorded(course: Path) -> None:

@@ -8,13 +8,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTIONS, by_name, run_grade
+from conftest import ALL_POINTS, SOLUTIONS, by_name, run_grade
 
 from grader import registry
 from grader.grading import Settings, grade
 from grader.results import SubmissionResult
 from grader.runner.execute import Limits
-from grader.submission import SubmissionError, load
+from grader.submission import SubmissionError, exercises_held, exercises_to_grade, load
 from grader.submission.notebook import analyse, code_cells, exercise_source, notebook_sources
 
 
@@ -42,7 +42,8 @@ def solution_cells() -> list[str]:
 
 
 def grade_notebook(path: Path, only: tuple[str, ...] = ()) -> SubmissionResult:
-    exercises = registry.select(only)
+    """Graded as ``grade PATH`` grades it: the units its functions belong to, or ``only``."""
+    exercises = exercises_to_grade(path, only=only)
     (result,) = grade([load(path, exercises)], exercises, Settings(seed=7, limits=Limits(2.0)))
     return result
 
@@ -69,7 +70,7 @@ def test_a_messy_notebook_earns_full_marks_and_its_playground_never_runs(tmp_pat
         )
     result = grade_notebook(write_notebook(tmp_path / "nb", *cells))
     assert [ex.name for ex in result.exercises if not ex.passed] == []
-    assert result.score == result.max_score == 80
+    assert result.score == result.max_score == ALL_POINTS  # every unit's function is there
     assert not marker.exists()
 
 
@@ -195,6 +196,26 @@ def test_load_takes_a_notebook_a_folder_holding_one_or_the_folder_layout(tmp_pat
     (tmp_path / "empty").mkdir()
     with pytest.raises(SubmissionError, match="no notebook"):
         load(tmp_path / "empty", registry.EXERCISES)
+
+
+def test_the_exercises_a_notebook_holds_are_the_functions_it_defines(tmp_path: Path) -> None:
+    path = write_notebook(
+        tmp_path / "nb",
+        "import torch\n",
+        "def hvp(f, x, v):\n    return v\n",
+        "jacobian = lambda f, x: x\n",
+        "print(scalar_grad)\n",  # used, not defined
+        "def save_weights(params, path)\n    pass\n",  # defined in a cell that is not Python
+        "def helper():\n    def to_numpy(t):\n        return t\n",  # not at top level
+    )
+    assert exercises_held(path) == {"hvp", "jacobian", "save_weights"}
+    assert exercises_held(path.parent) == exercises_held(path)
+    assert {ex.unit for ex in exercises_to_grade(path)} == {2}
+    (tmp_path / "nb" / "notes.ipynb").write_text("{}")  # two notebooks: none is chosen
+    assert exercises_held(tmp_path / "nb") == frozenset()
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    assert exercises_held(tmp_path / "bad.ipynb") == frozenset()
+    assert {ex.unit for ex in exercises_to_grade(tmp_path / "bad.ipynb")} == {1}
 
 
 def test_a_notebook_linked_from_outside_the_folder_is_not_read(tmp_path: Path) -> None:

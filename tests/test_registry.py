@@ -7,7 +7,7 @@ import ast
 import importlib
 
 import pytest
-from conftest import EXERCISES, ROOT, SOLUTIONS, grade_folder
+from conftest import ALL_POINTS, EXERCISES, ROOT, SOLUTIONS, grade_folder
 
 from grader import registry
 
@@ -45,7 +45,8 @@ def test_every_solution_passes(seed: int) -> None:
     result = grade_folder(SOLUTIONS, seed=seed)
     failing = {ex.name: ex.feedback.render() for ex in result.exercises if not ex.passed}
     assert not failing
-    assert result.score == result.max_score == 80
+    assert [ex.name for ex in result.exercises] == [ex.name for ex in registry.EXERCISES]
+    assert result.score == result.max_score == ALL_POINTS == 160  # both units
 
 
 def test_every_stub_fails_with_its_name() -> None:
@@ -55,3 +56,42 @@ def test_every_stub_fails_with_its_name() -> None:
         assert not ex.passed
         text = ex.feedback.render()
         assert "NotImplementedError" in text and ex.name in text
+
+
+# --- units ---------------------------------------------------------------------------
+
+
+def test_units_are_runs_of_the_registry_in_order() -> None:
+    assert registry.units() == (1, 2)
+    seen = [ex.unit for ex in registry.EXERCISES]
+    assert seen == sorted(seen)  # a unit's exercises follow each other
+    first = registry.select(units=(1,))
+    assert [ex.order for ex in first] == list(range(1, 9))  # the tutorial's eight
+    assert sum(ex.points for ex in first) == 80
+    assert [ex.order for ex in registry.select(units=(2,))] == list(range(9, 17))
+
+
+def test_select_takes_names_and_units() -> None:
+    assert registry.select() == registry.EXERCISES
+    assert [ex.name for ex in registry.select(("detach_alias", "hvp"))] == ["detach_alias", "hvp"]
+    assert [ex.name for ex in registry.select(("hvp", "scalar_grad"), (2,))] == ["hvp"]
+    assert registry.select(("scalar_grad",), (2,)) == ()
+    assert registry.select(units=(1, 2)) == registry.EXERCISES
+    with pytest.raises(KeyError, match="nope"):
+        registry.select(("nope",))
+    with pytest.raises(ValueError, match="unit 3"):
+        registry.select(units=(3,))
+
+
+def test_a_submission_is_graded_on_each_unit_it_holds_an_exercise_of() -> None:
+    def graded(present: list[str], **kw: object) -> list[int]:
+        return sorted({ex.unit for ex in registry.to_grade(present, **kw)})  # type: ignore[arg-type]
+
+    assert graded([]) == [1]  # nothing found: the first unit, as before there were units
+    assert graded(["detach_alias"]) == [1]
+    assert graded(["save_weights"]) == [2]
+    assert graded(["detach_alias", "save_weights"]) == [1, 2]
+    assert graded(["not_an_exercise"]) == [1]
+    assert len(registry.to_grade(["hvp"])) == 8  # the whole unit: a missing file costs its points
+    assert graded(["detach_alias"], units=(2,)) == [2]  # --unit overrides what was found
+    assert [ex.name for ex in registry.to_grade(["hvp"], names=("scalar_grad",))] == ["scalar_grad"]

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SOLUTIONS, grade_command
+from conftest import ALL_POINTS, SOLUTIONS, grade_command
 from ordinary_user import OrdinaryUser, base_folder, build
 
 import grader
@@ -281,7 +281,7 @@ def test_nothing_gets_out(user: OrdinaryUser | None, base: Path, bait: Bait) -> 
     report = grade_report(user, base, submission, bait)
     for entry in report["exercises"]:
         assert entry["passed"] and entry["score"] == entry["max_score"], entry["feedback"]
-    assert report["score"] == report["max_score"] == 80.0
+    assert report["score"] == report["max_score"] == ALL_POINTS  # every unit's solutions
     assert bait.seen() == []
     expected = list(PROTECTIONS) if user is None else list(NAMESPACED)
     runs_as = "root" if user is None else "user"
@@ -396,7 +396,7 @@ def test_cuda_works_inside_the_sandbox(user: OrdinaryUser | None, base: Path) ->
     proc = run_grade(user, base, str(SOLUTIONS), "--device", "cuda", "--format", "json", home=home)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout)
-    assert report["score"] == 80.0 and report["sandbox"]["missing"] == [], report
+    assert report["score"] == ALL_POINTS and report["sandbox"]["missing"] == [], report
     found = json.loads(doctor(user, "--format", "json").stdout)
     assert found["cuda"]["holds"] is True, found["cuda"]
 

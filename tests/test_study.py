@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import EXERCISES, ROOT, SOLUTIONS, grade_folder, run_grade
+from conftest import EXERCISES, ROOT, SOLUTIONS, UNIT1, UNIT2, copy_units, grade_folder, run_grade
 
 import grader
 from grader import registry
@@ -30,10 +30,14 @@ def accumulated_grad(f, x, times):
 """
 
 
-def fresh_folder(tmp_path: Path, solved: tuple[str, ...] = (), name: str = "ex") -> Path:
-    """A copy of the stubs with the reference solution in the files named."""
-    folder = tmp_path / name
-    shutil.copytree(EXERCISES, folder, ignore=shutil.ignore_patterns(STATE_FILE, "*.bak*"))
+def fresh_folder(
+    tmp_path: Path, solved: tuple[str, ...] = (), name: str = "ex", units: tuple[int, ...] = ()
+) -> Path:
+    """A copy of the stubs (of ``units``; all when none) with the reference solution
+    in the files named."""
+    folder = copy_units(EXERCISES, tmp_path / name, units)
+    for path in [*folder.glob(STATE_FILE), *folder.glob("*.bak*")]:
+        path.unlink()
     for file in solved:
         shutil.copy(SOLUTIONS / file, folder / file)
     return folder
@@ -104,7 +108,7 @@ def list_lines(output: str) -> dict[str, str]:
 
 
 def test_list_shows_states_and_grades_only_what_changed(tmp_path: Path) -> None:
-    folder = fresh_folder(tmp_path, solved=("ex01_scalar_grad.py",))
+    folder = fresh_folder(tmp_path, solved=("ex01_scalar_grad.py",), units=(1,))
     (folder / "ex05_accumulate.py").write_text(WRONG_ACCUMULATE)
     (folder / "ex08_detach.py").unlink()
 
@@ -115,7 +119,8 @@ def test_list_shows_states_and_grades_only_what_changed(tmp_path: Path) -> None:
     assert "failing" in lines["accumulated_grad"]
     assert "not started" in lines["vector_grad"] and "0/10" in lines["vector_grad"]
     assert "missing" in lines["detach_alias"]
-    assert "1/8 exercises passed" in first.stdout
+    assert "1/8 exercises passed" in first.stdout  # a folder of unit 1: its eight
+    assert "shared_trunk_grads" not in lines
 
     state = json.loads((folder / STATE_FILE).read_text())
     assert state["exercises"]["scalar_grad"]["state"] == "passed"
@@ -153,7 +158,28 @@ def test_damaged_progress_file_is_treated_as_no_progress(tmp_path: Path) -> None
     (folder / STATE_FILE).write_text("{not json")
     proc = run_grade("list", str(folder), "--lang", "en")
     assert proc.returncode == 0, proc.stderr
-    assert "0/8 exercises passed" in proc.stdout
+    assert "0/16 exercises passed" in proc.stdout  # both units' stubs
+
+
+def test_list_groups_the_exercises_by_unit(tmp_path: Path) -> None:
+    folder = fresh_folder(tmp_path, solved=("ex10_higher_order.py",))
+    for lang, heading in (("en", "Unit {} · exercises {}-{}"), ("zh", "第 {} 单元 · 练习 {}-{}")):
+        proc = run_grade("list", str(folder), "--lang", lang)
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        first, second = heading.format(1, 1, 8), heading.format(2, 9, 16)
+        start, middle = lines.index(first), lines.index(second)
+        rows = [line.split()[1] for line in lines if re.match(r"\s*\d+\s", line)]
+        assert rows == [ex.name for ex in registry.EXERCISES]
+        assert [line.split()[1] for line in lines[start + 1 : middle] if line.strip()] == [
+            ex.name for ex in UNIT1
+        ]
+        assert lines[middle + 1].split()[1] == UNIT2[0].name
+    assert "1/16 exercises passed" in run_grade("list", str(folder), "--lang", "en").stdout
+    second_only = fresh_folder(tmp_path, name="second", units=(2,))
+    proc = run_grade("list", str(second_only), "--lang", "en")
+    assert "Unit 2 · exercises 9-16" in proc.stdout and "Unit 1" not in proc.stdout
+    assert set(list_lines(proc.stdout)) == {ex.name for ex in UNIT2}
 
 
 def test_list_of_a_missing_folder_says_how_to_make_one(tmp_path: Path) -> None:
@@ -172,8 +198,12 @@ def test_init_writes_stubs_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     for ex in registry.EXERCISES:
         assert (target / ex.file).read_text() == (EXERCISES / ex.file).read_text()
+    assert sorted(p.name for p in target.glob("ex*.py")) == sorted(
+        ex.file for ex in registry.EXERCISES
+    )  # every unit
     readme = (target / "README.md").read_text()
     assert "grade watch" in readme and "练习" in readme
+    assert "16 small exercises" in readme and "16 个" in readme
 
     (target / "ex01_scalar_grad.py").write_text("# my work\n")
     again = run_grade("init", str(target), "--lang", "en")
@@ -186,6 +216,44 @@ def test_init_writes_stubs_and_refuses_to_overwrite(tmp_path: Path) -> None:
     assert (target / "ex01_scalar_grad.py").read_text() == (
         EXERCISES / "ex01_scalar_grad.py"
     ).read_text()
+
+
+def test_init_unit_writes_that_units_stubs(tmp_path: Path) -> None:
+    first = run_grade("init", str(tmp_path / "first"), "--unit", "1", "--lang", "en")
+    assert first.returncode == 0, first.stderr
+    assert "Wrote 8 exercise files" in first.stdout
+    written = sorted(p.name for p in (tmp_path / "first").glob("ex*.py"))
+    assert written == [ex.file for ex in UNIT1]
+    readme = (tmp_path / "first" / "README.md").read_text()
+    assert "8 small exercises" in readme and "8 个" in readme
+    second = run_grade("init", str(tmp_path / "second"), "--unit", "2", "--lang", "en")
+    assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in (tmp_path / "second").glob("ex*.py")) == [ex.file for ex in UNIT2]
+    # Unit 2 beside an existing unit-1 folder: nothing of the learner's is overwritten.
+    (tmp_path / "first" / "ex01_scalar_grad.py").write_text("# my work\n")
+    more = run_grade("init", str(tmp_path / "first"), "--unit", "2", "--lang", "en")
+    assert more.returncode == 0, more.stderr
+    assert "Wrote 8 exercise files" in more.stdout and "beside its README.md" in more.stdout
+    assert (tmp_path / "first" / "README.md").read_text() == readme  # kept
+    assert len(list((tmp_path / "first").glob("ex*.py"))) == 16
+    assert (tmp_path / "first" / "ex01_scalar_grad.py").read_text() == "# my work\n"
+    bad = run_grade("init", str(tmp_path / "third"), "--unit", "9", "--lang", "en")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert not (tmp_path / "third").exists()
+
+
+def test_names_of_every_unit_resolve_in_hint_reset_and_solution(tmp_path: Path) -> None:
+    folder = fresh_folder(tmp_path, solved=("ex16_save_weights.py",), units=(1,))
+    assert run_grade("hint", "hvp", "--lang", "en").returncode == 0
+    assert run_grade("hint", "14", "--lang", "en").returncode == 0
+    reset = run_grade("reset", "ex13", str(folder), "--lang", "en")
+    assert reset.returncode == 0, reset.stderr
+    assert (folder / "ex13_custom_function.py").read_text() == (
+        EXERCISES / "ex13_custom_function.py"
+    ).read_text()
+    shown = run_grade("solution", "save_weights", str(folder), "--lang", "en")
+    assert shown.returncode == 0, shown.stderr
+    assert EXPLANATIONS["en"]["save_weights"] in shown.stdout
 
 
 def test_reset_keeps_the_learners_version_beside_the_stub(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pexpect
-from conftest import EXERCISES, SOLUTIONS, grade_command
+from conftest import EXERCISES, SOLUTIONS, UNIT1, copy_units, grade_command
 
 from grader import registry
 from grader.study.progress import STATE_FILE
@@ -21,9 +21,11 @@ def scalar_grad(f, x):
 """
 
 
-def folder_with(tmp_path: Path, solved: list[str]) -> Path:
-    folder = tmp_path / "ex"
-    shutil.copytree(EXERCISES, folder, ignore=shutil.ignore_patterns(STATE_FILE, "*.bak*"))
+def folder_with(tmp_path: Path, solved: list[str], units: tuple[int, ...] = ()) -> Path:
+    """The stubs of ``units`` (all when none), the files named solved."""
+    folder = copy_units(EXERCISES, tmp_path / "ex", units)
+    for path in [*folder.glob(STATE_FILE), *folder.glob("*.bak*")]:
+        path.unlink()
     for file in solved:
         shutil.copy(SOLUTIONS / file, folder / file)
     return folder
@@ -55,8 +57,8 @@ def save_by_rename(path: Path, text: str) -> None:
 
 
 def test_watch_grades_every_save_and_answers_keys(tmp_path: Path) -> None:
-    solved = [ex.file for ex in registry.EXERCISES[2:]]
-    folder = folder_with(tmp_path, solved)
+    solved = [ex.file for ex in UNIT1[2:]]
+    folder = folder_with(tmp_path, solved, units=(1,))  # a folder of unit 1: its eight
     child, seen = spawn_watch(folder, no_color=False)
     try:
         child.expect("6/8 exercises passed")
@@ -97,15 +99,15 @@ def test_watch_grades_every_save_and_answers_keys(tmp_path: Path) -> None:
 
 def test_manual_mode_checks_again_on_enter_without_colour(tmp_path: Path) -> None:
     solved = [ex.file for ex in registry.EXERCISES if ex.name != "vector_grad"]
-    folder = folder_with(tmp_path, solved)
+    folder = folder_with(tmp_path, solved)  # both units: all sixteen
     child, seen = spawn_watch(folder, "--manual", no_color=True)
     try:
-        child.expect("7/8 exercises passed")
+        child.expect("15/16 exercises passed")
         child.expect("press Enter")
         shutil.copy(SOLUTIONS / "ex02_vector_grad.py", folder / "ex02_vector_grad.py")
         child.send("\r")
-        child.expect("8/8 exercises passed")
-        child.expect("All 8 exercises pass")
+        child.expect("16/16 exercises passed")
+        child.expect("All 16 exercises pass")
         child.send("q")
         child.expect(pexpect.EOF)
     finally:

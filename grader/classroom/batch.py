@@ -18,12 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+from grader import registry
 from grader.grading import Settings, grade, new_seed
 from grader.messages import message
 from grader.registry import Exercise
 from grader.results import CheckResult, ExerciseResult, SubmissionResult
 from grader.runner.execute import Sandbox
-from grader.submission import Submission, SubmissionError, load
+from grader.submission import Submission, SubmissionError, exercises_held, load
 from grader.submission.notebook import load_notebook
 from grader.text_safety import MAX_CHARS, printable
 
@@ -119,6 +120,22 @@ def discover(folder: Path) -> list[Entry]:
     if not entries:
         raise SubmissionError(f"{folder} holds no submissions (one sub-folder or .ipynb each)")
     return entries
+
+
+def class_exercises(
+    entries: list[Entry], root: Path, *, only: Iterable[str] = (), units: Iterable[int] = ()
+) -> tuple[Exercise, ...]:
+    """The exercises the whole class is graded on, the columns of its grades.csv:
+    every unit some submission holds an exercise of (``grader.registry.to_grade``),
+    unless ``only`` (``--only``) or ``units`` (``--unit``) say otherwise. Every
+    learner is graded on the same exercises, so a missing file costs its points."""
+    only, units = tuple(only), tuple(units)
+    held: set[str] = set()
+    for entry in [] if only or units else entries:
+        if entry.path.is_symlink() and not entry.path.resolve().is_relative_to(root):
+            continue  # refused when loaded
+        held |= exercises_held(entry.path, root=root)
+    return registry.to_grade(held, names=only, units=units)
 
 
 def load_entry(entry: Entry, exercises: tuple[Exercise, ...], root: Path) -> Submission:

@@ -123,21 +123,17 @@ def autograde_course(
     assignment: str,
     settings: Settings,
     students: tuple[str, ...] = (),
+    units: tuple[int, ...] = (),
     lang: str = "en",
     on_progress: Progress | None = None,
 ) -> AutogradeReport:
-    """Grade every submission of ``assignment`` out of kernel into the gradebook."""
+    """Grade every submission of ``assignment`` out of kernel into the gradebook: the
+    exercises its notebooks have test cells for, of ``units`` when given."""
     config = course_config(course_dir)
     coursedir = CourseDirectory(config=config)
     with _tools_on_path():
         notebooks = _assignment_notebooks(coursedir, assignment)
-    exercises = tuple(
-        ex
-        for ex in registry.EXERCISES
-        if any(test_cell_id(ex) in cells for cells in notebooks.values())
-    )
-    if not exercises:
-        raise CourseError(f"assignment {assignment} has no test cells of this grader's exercises")
+    exercises = assignment_exercises(assignment, notebooks, units)
     folders, found = find_submissions(coursedir, assignment, list(notebooks), students)
     if not folders:
         where = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
@@ -173,6 +169,33 @@ def autograde_course(
         report.grades = _check_gradebook(coursedir, assignment, recorded, exercises)
     report.gradebook_seconds = time.monotonic() - started
     return report
+
+
+def assignment_exercises(
+    assignment: str, notebooks: dict[str, set[str]], units: tuple[int, ...] = ()
+) -> tuple[Exercise, ...]:
+    """The exercises with a test cell in the assignment's notebooks, all of them of
+    ``units`` when given: a test cell of another unit would record 0 points, so an
+    assignment holding one is refused rather than graded in part."""
+    tested = tuple(
+        ex
+        for ex in registry.EXERCISES
+        if any(test_cell_id(ex) in cells for cells in notebooks.values())
+    )
+    if not tested:
+        raise CourseError(f"assignment {assignment} has no test cells of this grader's exercises")
+    if units:
+        outside = [ex.name for ex in tested if ex.unit not in units]
+        if len(outside) == len(tested):
+            shown = ", ".join(str(u) for u in units)
+            raise CourseError(f"assignment {assignment} has no test cells of unit {shown}")
+        if outside:
+            raise CourseError(
+                f"assignment {assignment} also tests {', '.join(outside[:3])}"
+                f"{', ...' if len(outside) > 3 else ''}, outside --unit: "
+                "leave out --unit to grade every exercise it tests"
+            )
+    return tested
 
 
 def autograde_steps() -> list[type]:

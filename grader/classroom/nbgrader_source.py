@@ -24,16 +24,27 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from grader import registry
 from grader.messages import text
 from grader.registry import Exercise
 from grader.study import bundle
 
 NOTEBOOK = "autograd.ipynb"
+ASSIGNMENT = "autograd"  # the first unit's assignment; later units add their number
 SCHEMA_VERSION = 3  # nbgrader's cell metadata format
 SETUP_CODE = "import torch\n"
 ASSIGNMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _MARKDOWN_SPECIAL = re.compile(r"([\\*_\[\]<>#|])")
 _CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+
+
+def assignment_name(units: tuple[int, ...] = ()) -> str:
+    """The default assignment of a unit: ``autograd`` for the first (the name a
+    course had before there were units), ``autograd2`` for unit 2, and so on.
+    Several units, or none named, keep ``autograd``."""
+    if len(units) == 1 and units[0] != registry.units()[0]:
+        return f"{ASSIGNMENT}{units[0]}"
+    return ASSIGNMENT
 
 
 def test_cell_id(exercise: Exercise) -> str:

@@ -15,6 +15,7 @@ from grader.cli.options import (
     device_timeout_option,
     memory_option,
     timeout_option,
+    units_option,
 )
 
 
@@ -31,22 +32,23 @@ def register(group: click.Group) -> None:
 
 @click.group("nbgrader")
 def nbgrader_group() -> None:
-    """Run these exercises as an nbgrader assignment.
+    """Run these exercises as nbgrader assignments, one per unit.
 
     \b
-    grade nbgrader generate COURSE_DIR     write source/autograd/autograd.ipynb
+    grade nbgrader generate COURSE_DIR     write source/autograd/autograd.ipynb (unit 1)
     nbgrader generate_assignment autograd  (in COURSE_DIR) release it as usual
     grade nbgrader autograde COURSE_DIR    grade submitted/ out of kernel into the gradebook
     nbgrader generate_feedback autograd    then feedback and export as usual
+
+    For unit 2, add --unit 2 to both grade commands and use the assignment autograd2.
     """
 
 
 def assignment_option(fn):  # type: ignore[no-untyped-def]
     return click.option(
         "--assignment",
-        default="autograd",
-        show_default=True,
-        help="nbgrader assignment name.",
+        default=None,
+        help="nbgrader assignment name [default: autograd for unit 1, autograd2 for unit 2, ...].",
     )(fn)
 
 
@@ -59,25 +61,45 @@ def assignment_option(fn):  # type: ignore[no-untyped-def]
     metavar="NAME",
     help="Include only this exercise (function name); repeatable. Default: all.",
 )
+@units_option("Include this unit's exercises; repeatable. Default: unit 1 (with --only: any unit).")
 @click.option("--force", is_flag=True, help="Overwrite an existing source notebook.")
 def nbgrader_generate_command(
-    course_dir: Path, assignment: str, only: tuple[str, ...], force: bool
+    course_dir: Path,
+    assignment: str | None,
+    only: tuple[str, ...],
+    units: tuple[int, ...],
+    force: bool,
 ) -> None:
     """Write the nbgrader source assignment COURSE_DIR/source/ASSIGNMENT/autograd.ipynb."""
-    generate_source(course_dir=course_dir, assignment=assignment, only=only, force=force)
+    generate_source(
+        course_dir=course_dir, assignment=assignment, only=only, units=units, force=force
+    )
 
 
 def generate_source(
-    *, course_dir: Path, assignment: str, only: tuple[str, ...], force: bool
+    *,
+    course_dir: Path,
+    assignment: str | None,
+    only: tuple[str, ...],
+    force: bool,
+    units: tuple[int, ...] = (),
 ) -> None:
-    from grader.classroom.nbgrader_source import ASSIGNMENT_NAME, write_source_assignment
+    from grader import registry
+    from grader.classroom.nbgrader_source import (
+        ASSIGNMENT_NAME,
+        assignment_name,
+        write_source_assignment,
+    )
     from grader.cli.options import exercise_names
 
+    if not units and not only:
+        units = registry.units()[:1]  # an assignment is a unit: the first unless asked
+    assignment = assignment or assignment_name(units)
     if not ASSIGNMENT_NAME.match(assignment):
         raise click.UsageError(
             f"--assignment {assignment!r}: use letters, digits, '_', '-' and '.' only"
         )
-    exercises = exercise_names(only)
+    exercises = exercise_names(only, units)
     try:
         path = write_source_assignment(
             course_dir=course_dir, assignment=assignment, exercises=exercises, force=force
@@ -99,6 +121,10 @@ def generate_source(
     metavar="ID",
     help="Grade only this student; repeatable. Default: every submission.",
 )
+@units_option(
+    "Grade this unit's exercises; repeatable. Default: every exercise the assignment has a "
+    "test cell for."
+)
 @click.option(
     "--seed",
     type=int,
@@ -117,8 +143,9 @@ def generate_source(
 )
 def nbgrader_autograde_command(
     course_dir: Path,
-    assignment: str,
+    assignment: str | None,
     students: tuple[str, ...],
+    units: tuple[int, ...],
     seed: int | None,
     device: str,
     timeout: float | None,
@@ -140,6 +167,7 @@ def nbgrader_autograde_command(
         course_dir=course_dir,
         assignment=assignment,
         students=students,
+        units=units,
         seed=seed,
         device=device,
         timeout=timeout,
@@ -152,9 +180,10 @@ def nbgrader_autograde_command(
 def autograde(
     *,
     course_dir: Path,
-    assignment: str,
+    assignment: str | None,
     students: tuple[str, ...],
     seed: int | None,
+    units: tuple[int, ...] = (),
     device: str = "cpu",
     timeout: float | None = None,
     memory: int = 1024,
@@ -167,8 +196,11 @@ def autograde(
         raise click.UsageError(
             f"nbgrader is not installed ({exc.name}): pip install 'autograd-grader[nbgrader]'"
         ) from None
+    from grader.classroom.nbgrader_source import assignment_name
     from grader.cli.grading import default_limits, resolve_device
     from grader.grading import Settings
+
+    assignment = assignment or assignment_name(units)
 
     device = resolve_device(device)
     limits = default_limits(device, timeout, memory)
@@ -185,6 +217,7 @@ def autograde(
                 assignment=assignment,
                 settings=settings,
                 students=students,
+                units=units,
                 lang=lang,
                 on_progress=progress,
             )
@@ -243,6 +276,10 @@ def autograde(
     help="Format of each learner's report in reports/.",
 )
 @click.option("--only", multiple=True, metavar="NAME", help="Grade only this exercise; repeatable.")
+@units_option(
+    "Grade this unit's exercises; repeatable. Default: every unit some submission holds an "
+    "exercise of."
+)
 @click.option(
     "--seed",
     type=int,
@@ -277,6 +314,7 @@ def batch_command(
     jobs: int | None,
     fmt: str,
     only: tuple[str, ...],
+    units: tuple[int, ...],
     seed: int | None,
     device: str,
     timeout: float | None,
@@ -302,6 +340,7 @@ def batch_command(
         jobs=jobs or os.cpu_count() or 1,
         fmt=fmt,
         only=only,
+        units=units,
         seed=seed,
         device=device,
         timeout=timeout,
@@ -330,20 +369,31 @@ def run_batch(
     chunk_size: int,
     lang: str,
     progress: bool,
+    units: tuple[int, ...] = (),
 ) -> None:
-    from grader.classroom.batch import RunnerError, chunk_size_for, discover, grade_batch
+    from grader.classroom.batch import (
+        RunnerError,
+        chunk_size_for,
+        class_exercises,
+        discover,
+        grade_batch,
+    )
     from grader.classroom.batch_files import write_all
     from grader.cli.grading import default_limits, resolve_device
-    from grader.cli.options import exercise_names
+    from grader.cli.options import chosen_exercises, exercise_names
     from grader.grading import Settings
     from grader.messages import text
     from grader.submission import SubmissionError
 
-    exercises = exercise_names(only)
+    exercise_names(only, units)  # an unknown name is a usage error before anything is read
     try:
         entries = discover(submissions_dir)
     except SubmissionError as exc:
         raise click.UsageError(str(exc)) from None
+    root = submissions_dir.resolve()
+    exercises = chosen_exercises(
+        lambda: class_exercises(entries, root, only=only, units=units), only, units, lang
+    )
     if out.resolve().is_relative_to(submissions_dir.resolve()):
         raise click.UsageError(f"--out {out} is inside {submissions_dir}: choose another folder")
     runner = _batch_runner(scheduler, jobs)
@@ -374,7 +424,7 @@ def run_batch(
         try:
             batch = grade_batch(
                 entries=entries,
-                root=submissions_dir.resolve(),
+                root=root,
                 exercises=exercises,
                 settings=settings,
                 runner=runner,

@@ -59,15 +59,18 @@ def grade_path(
     memory: int,
     lang: str,
     color: bool,
+    units: tuple[int, ...] = (),
     total_timeout: float | None = None,
     credit: str = "gate",
 ) -> None:
-    from grader.cli.options import exercise_names
+    from grader.cli.options import chosen_exercises
     from grader.grading import Settings, grade
     from grader.report import render
-    from grader.submission import SubmissionError, load
+    from grader.submission import SubmissionError, exercises_to_grade, load
 
-    exercises = exercise_names(only)
+    exercises = chosen_exercises(
+        lambda: exercises_to_grade(path, only=only, units=units), only, units, lang
+    )
     try:
         submission = load(path, exercises)
     except SubmissionError as exc:

@@ -34,6 +34,7 @@ from grader.cli.options import (
     device_timeout_option,
     lang_option,
     memory_option,
+    units_option,
     use_color,
 )
 from grader.messages import LANGUAGES, text
@@ -154,6 +155,9 @@ def main() -> None:
     metavar="NAME",
     help="Grade only this exercise (function name); repeatable.",
 )
+@units_option(
+    "Grade this unit's exercises; repeatable. Default: every unit PATH holds an exercise of."
+)
 @click.option(
     "--seed",
     type=int,
@@ -175,6 +179,7 @@ def check_command(
     device: str,
     fmt: str,
     only: tuple[str, ...],
+    units: tuple[int, ...],
     seed: int | None,
     timeout: float | None,
     memory: int,
@@ -194,6 +199,7 @@ def check_command(
         device=device,
         fmt=fmt,
         only=only,
+        units=units,
         seed=seed,
         timeout=timeout,
         memory=memory,

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from grader import registry
-from grader.messages import LANGUAGES
+from grader.messages import LANGUAGES, text
 
 
 def lang_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -30,16 +30,60 @@ def use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def exercise_names(only: tuple[str, ...]) -> tuple[registry.Exercise, ...]:
-    """The exercises ``--only`` names (all when none); an unknown name is a usage error."""
+def exercise_names(
+    only: tuple[str, ...], units: tuple[int, ...] = ()
+) -> tuple[registry.Exercise, ...]:
+    """The exercises ``--only`` names, of the units ``--unit`` names (all when neither);
+    an unknown name, or no exercise in both, is a usage error."""
+    return chosen_exercises(lambda: registry.select(only, units), only, units)
+
+
+def chosen_exercises(
+    choose: Callable[[], tuple[registry.Exercise, ...]],
+    only: tuple[str, ...],
+    units: tuple[int, ...],
+    lang: str | None = None,
+) -> tuple[registry.Exercise, ...]:
+    """What ``choose`` returns (``registry.select`` or ``to_grade`` with ``--only`` and
+    ``--unit``), with its refusals as one-line usage errors."""
+    from grader.cli.language import resolve_lang
+
     try:
-        return registry.select(only)
+        exercises = choose()
     except KeyError as exc:
         known = ", ".join(ex.name for ex in registry.EXERCISES)
         raise click.UsageError(f"unknown exercise {exc.args[0]} (known: {known})") from None
+    if not exercises:
+        said = text(
+            "cli.only_outside_unit",
+            resolve_lang(lang),
+            names=", ".join(only),
+            units=", ".join(str(u) for u in units),
+        )
+        raise click.UsageError(said)
+    return exercises
 
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def units_option(help_text: str) -> Decorator:
+    """``--unit N`` (repeatable) as ``units``, a tuple of ints; the choices are the
+    registry's units."""
+
+    def to_ints(
+        ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+    ) -> tuple[int, ...]:
+        return tuple(sorted({int(v) for v in value}))
+
+    return click.option(
+        "--unit",
+        "units",
+        multiple=True,
+        type=click.Choice([str(u) for u in registry.units()]),
+        callback=to_ints,
+        help=help_text,
+    )
 
 
 def memory_option(fn: Callable[..., Any]) -> Callable[..., Any]:

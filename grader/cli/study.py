@@ -13,7 +13,9 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
+from grader import registry
 from grader.cli.click_words import confirm
+from grader.cli.options import units_option
 from grader.messages import LANGUAGES, text
 from grader.registry import EXERCISES, Exercise
 from grader.study.names import complete, find_exercise
@@ -168,29 +170,37 @@ def _up_to_date(path: Path, *, timeout: float | None, memory: int):  # type: ign
 @click.command("init", help=_help("help.init"))
 @click.argument("target", type=click.Path(path_type=Path), default=DEFAULT_FOLDER, required=False)
 @click.option("--force", is_flag=True, help=_help("help.init.force"))
+@units_option(_help("help.init.units"))
 @_lang_option
-def init_command(target: Path, force: bool, lang: str | None) -> None:
+def init_command(target: Path, force: bool, units: tuple[int, ...], lang: str | None) -> None:
     lang, _ = _settings(lang)
-    init_exercises(target=target, force=force, lang=lang)
+    init_exercises(target=target, force=force, units=units, lang=lang)
 
 
-def learner_readme() -> str:
-    return text("study.readme", "en") + "\n\n---\n\n" + text("study.readme", "zh") + "\n"
+def learner_readme(count: int) -> str:
+    """The README ``grade init`` writes beside ``count`` exercise files."""
+    english, chinese = (text("study.readme", lang, count=count) for lang in ("en", "zh"))
+    return english + "\n\n---\n\n" + chinese + "\n"
 
 
-def init_exercises(*, target: Path, force: bool, lang: str) -> None:
-    from grader.study.files import WouldOverwrite, init_folder
+def init_exercises(*, target: Path, force: bool, lang: str, units: tuple[int, ...] = ()) -> None:
+    from grader.study.files import README, WouldOverwrite, init_folder
 
     if target.exists() and not target.is_dir():
         raise click.UsageError(text("study.not_folder", lang, path=target))
+    exercises = registry.select(units=units)
     try:
-        written = init_folder(target, readme=learner_readme(), force=force)
+        written = init_folder(
+            target, readme=learner_readme(len(exercises)), force=force, exercises=exercises
+        )
     except WouldOverwrite as exc:
         shown = ", ".join(exc.files[:3]) + (", ..." if len(exc.files) > 3 else "")
         raise click.UsageError(text("study.init_exists", lang, path=target, files=shown)) from None
     except OSError as exc:
         raise click.UsageError(cannot_write(target, exc, lang)) from None
-    click.echo(text("study.init_done", lang, count=len(written) - 1, path=target))
+    count = sum(path.name != README for path in written)
+    said = "study.init_done" if count < len(written) else "study.init_added"
+    click.echo(text(said, lang, count=count, path=target))
 
 
 @click.command("reset", help=_help("help.reset"))

@@ -214,6 +214,7 @@ MESSAGES: dict[str, str] = {
     "study.col.exercise": "exercise",
     "study.col.state": "state",
     "study.col.points": "points",
+    "study.unit": "Unit {unit} · exercises {first}-{last}",
     "study.not_checked": "Not checked yet.",
     "study.all_done": "All {total} exercises pass. Well done! To compare with the reference solutions: grade solution NAME",
     "study.keys": "h hint · r check all again · l list · q quit",
@@ -231,6 +232,7 @@ MESSAGES: dict[str, str] = {
     "study.not_folder": "{path} is not a folder",
     "study.init_exists": "{path} already holds {files}: add --force to overwrite them",
     "study.init_done": "Wrote {count} exercise files and README.md to {path}. Start with: grade watch {path}",
+    "study.init_added": "Wrote {count} exercise files to {path}, beside its README.md. Start with: grade watch {path}",
     "study.reset_saved": "{file} is a fresh stub again; your version is saved as {saved}.",
     "study.reset_fresh": "{file} is a fresh stub again (there was nothing of yours to keep).",
     "study.solution_locked": "{name} does not pass yet ({state}, {score}/{max_score}). Solve it first (grade hint {name} can help), or add --force to see the solution anyway.",
@@ -241,13 +243,13 @@ MESSAGES: dict[str, str] = {
     "study.solution_why": "Why it works:",
     "study.readme": """# autograd exercises
 
-Eight small exercises on PyTorch's automatic differentiation (torch.autograd).
-Each file explains one idea in its docstring and ends in a function that raises
-NotImplementedError: replace that line with your code. Run these commands from
-this folder:
+{count} small exercises on PyTorch's automatic differentiation (torch.autograd),
+grouped in units (grade list . shows them unit by unit). Each file explains one
+idea in its docstring and ends in a function that raises NotImplementedError:
+replace that line with your code. Run these commands from this folder:
 
     grade watch .            check on every save (h hint, r check again, l list, q quit)
-    grade list .             every exercise with its state and points
+    grade list .             every exercise, unit by unit, with its state and points
     grade hint NAME          a nudge; --level 2 and 3 say more
     grade reset NAME .       a fresh stub (your version is kept as .bak)
     grade solution NAME .    the reference solution, once your code passes
@@ -260,6 +262,7 @@ Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
     "help.option.device": "Where hidden inputs and references live.",
     "help.option.credit": "gate: type and side-effect points count only when the values are right; checks: every passing check counts.",
     "help.check.only": "Grade only this exercise (function name); repeatable.",
+    "help.check.units": "Grade this unit's exercises; repeatable. Default: every unit PATH holds an exercise of.",
     "help.check.seed": "Seed for the hidden inputs (default: a fresh secret seed each run).",
     "help.check.timeout": "Seconds each exercise may run [default: 5, 20 on CUDA].",
     "help.check.lang": "Language of feedback (default: from LANG/LC_ALL, else en).",
@@ -271,6 +274,7 @@ Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
     "help.batch.jobs": "Submissions graded at the same time (processes) [default: one per core].",
     "help.batch.fmt": "Format of each learner's report in reports/.",
     "help.batch.only": "Grade only this exercise; repeatable.",
+    "help.batch.units": "Grade this unit's exercises; repeatable. Default: every unit some submission holds an exercise of.",
     "help.batch.seed": "Seed for the hidden inputs, the same for the whole class (default: a fresh one).",
     "help.batch.timeout": "Seconds each exercise may run [default: 5, 20 on CUDA].",
     "help.batch.scheduler": "Grade on this Dask distributed cluster (tcp://HOST:8786) instead of this machine.",
@@ -282,24 +286,27 @@ Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
     "help.gradescope-bundle.timeout": "Seconds each exercise may run.",
     "help.gradescope-bundle.lang": "Language of the feedback learners see on Gradescope.",
     "help.gradescope-bundle.force": "Overwrite OUT_ZIP if it exists.",
-    "help.nbgrader": "Run these exercises as an nbgrader assignment.\n\n\x08\ngrade nbgrader generate COURSE_DIR     write source/autograd/autograd.ipynb\nnbgrader generate_assignment autograd  (in COURSE_DIR) release it as usual\ngrade nbgrader autograde COURSE_DIR    grade submitted/ out of kernel into the gradebook\nnbgrader generate_feedback autograd    then feedback and export as usual",
+    "help.nbgrader": "Run these exercises as nbgrader assignments, one per unit.\n\n\x08\ngrade nbgrader generate COURSE_DIR     write source/autograd/autograd.ipynb (unit 1)\nnbgrader generate_assignment autograd  (in COURSE_DIR) release it as usual\ngrade nbgrader autograde COURSE_DIR    grade submitted/ out of kernel into the gradebook\nnbgrader generate_feedback autograd    then feedback and export as usual\n\nFor unit 2, add --unit 2 to both grade commands and use the assignment autograd2.",
     "help.nbgrader.autograde": "Grade COURSE_DIR/submitted/*/ASSIGNMENT/*.ipynb out of kernel, into the gradebook.\n\nLearners' code runs only in the grader's sandbox, never in a notebook\nkernel, so code that patches the test cells earns nothing. Scores and\nfeedback go through nbgrader's own autograde step into the gradebook and\nautograded/, so `nbgrader generate_feedback` and `nbgrader export` work as\nusual.",
-    "help.nbgrader.autograde.assignment": "nbgrader assignment name.",
+    "help.nbgrader.autograde.assignment": "nbgrader assignment name [default: autograd for unit 1, autograd2 for unit 2, ...].",
+    "help.nbgrader.autograde.units": "Grade this unit's exercises; repeatable. Default: every exercise the assignment has a test cell for.",
     "help.nbgrader.autograde.students": "Grade only this student; repeatable. Default: every submission.",
     "help.nbgrader.autograde.seed": "Seed for the hidden inputs, the same for the whole class (default: a fresh secret seed).",
     "help.nbgrader.autograde.timeout": "Seconds each exercise may run [default: 5, 20 on CUDA].",
     "help.nbgrader.autograde.lang": "Language of the feedback written into the notebooks (default: from LANG).",
     "help.nbgrader.generate": "Write the nbgrader source assignment COURSE_DIR/source/ASSIGNMENT/autograd.ipynb.",
-    "help.nbgrader.generate.assignment": "nbgrader assignment name.",
+    "help.nbgrader.generate.assignment": "nbgrader assignment name [default: autograd for unit 1, autograd2 for unit 2, ...].",
+    "help.nbgrader.generate.units": "Include this unit's exercises; repeatable. Default: unit 1 (with --only: any unit).",
     "help.nbgrader.generate.only": "Include only this exercise (function name); repeatable. Default: all.",
     "help.nbgrader.generate.force": "Overwrite an existing source notebook.",
     "help.watch": "Check the exercises in PATH (default: exercises/) now and again on every save: a progress bar, the next exercise to fix with its feedback, and keys for a hint (h), checking again (r), the list (l) and quitting (q).",
     "help.watch.manual": "Check again when you press Enter instead of watching for saves (for network drives, where saves may go unnoticed).",
     "help.hint": "Show a hint for exercise NAME (a function name such as scalar_grad, or a number): level 1 is a gentle nudge, the last level is nearly the answer.",
     "help.hint.level": "Which hint to show: 1 is the gentlest.",
-    "help.list": "List every exercise in PATH (default: exercises/) with its state and points. Only files changed since they were last checked are graded again.",
+    "help.list": "List every exercise in PATH (default: exercises/), unit by unit, with its state and points. Only files changed since they were last checked are graded again.",
     "help.init": "Write a fresh copy of the exercises and a short README into TARGET (default: exercises/). Existing files are kept unless you add --force.",
     "help.init.force": "Overwrite exercise files that already exist in TARGET.",
+    "help.init.units": "Write only this unit's exercises; repeatable. Default: every unit.",
     "help.reset": "Put the original stub of exercise NAME back in PATH (default: exercises/); your version is saved beside it as a .bak file.",
     "help.solution": "Show the reference solution of exercise NAME with a short explanation, once your own code in PATH (default: exercises/) passes.",
     "help.solution.force": "Show it even though your code does not pass yet (asks first).",
@@ -310,6 +317,7 @@ Add --lang zh to any command for Chinese, or set LANG=zh_CN.UTF-8.""",
     "cli.aborted": "Aborted!",
     "cli.confirm": "{question} [y/N]: ",
     "cli.confirm_again": "Error: invalid input",
+    "cli.only_outside_unit": "--only {names} and --unit {units}: no exercise is in both",
     "cli.no_exercises": "There is no exercises/ folder here: start with grade init, which writes the exercises into one (or name the folder to grade: grade PATH)",
     # click's own words, exactly as click 8 writes them in English, which is how they
     # are recognised (grader/cli/click_words.py): {value!r} marks a quoted value.

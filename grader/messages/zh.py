@@ -214,6 +214,7 @@ MESSAGES: dict[str, str] = {
     "study.col.exercise": "练习",
     "study.col.state": "状态",
     "study.col.points": "得分",
+    "study.unit": "第 {unit} 单元 · 练习 {first}-{last}",
     "study.not_checked": "还没有检查。",
     "study.all_done": "{total} 道练习全部通过，做得好！想和参考答案对照一下：grade solution NAME",
     "study.keys": "h 提示 · r 全部重新检查 · l 列表 · q 退出",
@@ -231,6 +232,7 @@ MESSAGES: dict[str, str] = {
     "study.not_folder": "{path} 不是文件夹",
     "study.init_exists": "{path} 里已经有 {files}：如果要覆盖，请加上 --force",
     "study.init_done": "已在 {path} 写入 {count} 个练习文件和 README.md。从这里开始：grade watch {path}",
+    "study.init_added": "已在 {path} 写入 {count} 个练习文件（原有的 README.md 保留不变）。从这里开始：grade watch {path}",
     "study.reset_saved": "{file} 已恢复为初始版本；你原来的代码保存在 {saved}。",
     "study.reset_fresh": "{file} 已恢复为初始版本（没有需要保留的代码）。",
     "study.solution_locked": "{name} 还没有通过（{state}，{score}/{max_score}）。请先完成它（grade hint {name} 可以帮忙），或者加上 --force 直接查看答案。",
@@ -241,12 +243,13 @@ MESSAGES: dict[str, str] = {
     "study.solution_why": "为什么这样写：",
     "study.readme": """# autograd 练习
 
-八个关于 PyTorch 自动微分（torch.autograd）的小练习。每个文件在文档字符串里讲解一个
-知识点，最后是一个抛出 NotImplementedError 的函数：把那一行换成你的代码。
+{count} 个关于 PyTorch 自动微分（torch.autograd）的小练习，按单元分组
+（grade list . 会按单元列出）。每个文件在文档字符串里讲解一个知识点，最后是一个
+抛出 NotImplementedError 的函数：把那一行换成你的代码。
 在这个文件夹里运行下面的命令：
 
     grade watch .            每次保存都自动检查（h 提示，r 重新检查，l 列表，q 退出）
-    grade list .             列出每道练习的状态和得分
+    grade list .             按单元列出每道练习的状态和得分
     grade hint NAME          给一点提示；--level 2 和 3 说得更多
     grade reset NAME .       恢复初始版本（你的代码会另存为 .bak）
     grade solution NAME .    你的代码通过以后，查看参考答案
@@ -259,6 +262,7 @@ MESSAGES: dict[str, str] = {
     "help.option.device": "隐藏输入和参考结果所在的设备。",
     "help.option.credit": "gate：只有数值正确时，类型与副作用的分数才计入；checks：每项通过的检查都计分。",
     "help.check.only": "只评这一道练习（函数名）；可以重复使用。",
+    "help.check.units": "只评这个单元的练习；可以重复使用。默认：PATH 中有其练习的每个单元。",
     "help.check.seed": "隐藏输入的随机种子（默认：每次运行随机生成一个不公开的种子）。",
     "help.check.timeout": "每道练习最多运行的秒数 [默认：5，CUDA 上为 20]。",
     "help.check.lang": "反馈使用的语言（默认：取自 LANG/LC_ALL，否则为 en）。",
@@ -270,6 +274,7 @@ MESSAGES: dict[str, str] = {
     "help.batch.jobs": "同时评分的提交数（进程数）[默认：每个 CPU 核一个]。",
     "help.batch.fmt": "reports/ 中每位学生报告的格式。",
     "help.batch.only": "只评这一道练习；可以重复使用。",
+    "help.batch.units": "只评这个单元的练习；可以重复使用。默认：任何一份提交中有其练习的每个单元。",
     "help.batch.seed": "隐藏输入的随机种子，全班相同（默认：新生成一个）。",
     "help.batch.timeout": "每道练习最多运行的秒数 [默认：5，CUDA 上为 20]。",
     "help.batch.scheduler": "在这个 Dask distributed 集群（tcp://HOST:8786）上评分，而不是在本机。",
@@ -281,24 +286,27 @@ MESSAGES: dict[str, str] = {
     "help.gradescope-bundle.timeout": "每道练习最多运行的秒数。",
     "help.gradescope-bundle.lang": "学生在 Gradescope 上看到的反馈所用的语言。",
     "help.gradescope-bundle.force": "如果 OUT_ZIP 已经存在，覆盖它。",
-    "help.nbgrader": "把这些练习作为 nbgrader 作业来使用。\n\n\x08\ngrade nbgrader generate COURSE_DIR     写出 source/autograd/autograd.ipynb\nnbgrader generate_assignment autograd  （在 COURSE_DIR 中）照常发布作业\ngrade nbgrader autograde COURSE_DIR    在内核之外为 submitted/ 评分，写入成绩库\nnbgrader generate_feedback autograd    之后照常生成反馈、导出成绩",
+    "help.nbgrader": "把这些练习作为 nbgrader 作业来使用，每个单元一份作业。\n\n\x08\ngrade nbgrader generate COURSE_DIR     写出 source/autograd/autograd.ipynb（第 1 单元）\nnbgrader generate_assignment autograd  （在 COURSE_DIR 中）照常发布作业\ngrade nbgrader autograde COURSE_DIR    在内核之外为 submitted/ 评分，写入成绩库\nnbgrader generate_feedback autograd    之后照常生成反馈、导出成绩\n\n第 2 单元：两条 grade 命令都加上 --unit 2，作业名用 autograd2。",
     "help.nbgrader.autograde": "在内核之外为 COURSE_DIR/submitted/*/ASSIGNMENT/*.ipynb 评分，结果写入成绩库。\n\n学生的代码只在评分器的沙箱里运行，从不在 notebook 内核里运行，所以篡改测试\n单元格的代码拿不到分数。分数和反馈经由 nbgrader 自己的 autograde 步骤写入成绩库\n和 autograded/，因此 `nbgrader generate_feedback` 和 `nbgrader export` 照常可用。",
-    "help.nbgrader.autograde.assignment": "nbgrader 作业名称。",
+    "help.nbgrader.autograde.assignment": "nbgrader 作业名称 [默认：第 1 单元为 autograd，第 2 单元为 autograd2，依此类推]。",
+    "help.nbgrader.autograde.units": "只评这个单元的练习；可以重复使用。默认：作业中有测试单元格的每道练习。",
     "help.nbgrader.autograde.students": "只为这位学生评分；可以重复使用。默认：所有提交。",
     "help.nbgrader.autograde.seed": "隐藏输入的随机种子，全班相同（默认：新生成一个不公开的种子）。",
     "help.nbgrader.autograde.timeout": "每道练习最多运行的秒数 [默认：5，CUDA 上为 20]。",
     "help.nbgrader.autograde.lang": "写进 notebook 的反馈所用的语言（默认：取自 LANG）。",
     "help.nbgrader.generate": "写出 nbgrader 源作业 COURSE_DIR/source/ASSIGNMENT/autograd.ipynb。",
-    "help.nbgrader.generate.assignment": "nbgrader 作业名称。",
+    "help.nbgrader.generate.assignment": "nbgrader 作业名称 [默认：第 1 单元为 autograd，第 2 单元为 autograd2，依此类推]。",
+    "help.nbgrader.generate.units": "包含这个单元的练习；可以重复使用。默认：第 1 单元（与 --only 一起用时不限单元）。",
     "help.nbgrader.generate.only": "只包含这一道练习（函数名）；可以重复使用。默认：全部。",
     "help.nbgrader.generate.force": "覆盖已有的源 notebook。",
     "help.watch": "立即检查 PATH（默认：exercises/）中的练习，之后每次保存都再检查一次：显示进度条、下一道要改的练习及其反馈，按键 h 提示、r 重新检查、l 列表、q 退出。",
     "help.watch.manual": "不监视保存，改为按回车时重新检查（适用于网络盘等察觉不到保存的情况）。",
     "help.hint": "显示练习 NAME（函数名，如 scalar_grad，或者编号）的提示：第 1 级只是轻轻点拨，最后一级几乎就是答案。",
     "help.hint.level": "显示第几级提示：1 最含蓄。",
-    "help.list": "列出 PATH（默认：exercises/）中每道练习的状态和得分。只有上次检查之后改动过的文件才会重新评分。",
+    "help.list": "按单元列出 PATH（默认：exercises/）中每道练习的状态和得分。只有上次检查之后改动过的文件才会重新评分。",
     "help.init": "把一份全新的练习和一个简短的 README 写进 TARGET（默认：exercises/）。已有的文件不会被覆盖，除非加上 --force。",
     "help.init.force": "覆盖 TARGET 中已经存在的练习文件。",
+    "help.init.units": "只写入这个单元的练习；可以重复使用。默认：所有单元。",
     "help.reset": "把 PATH（默认：exercises/）中练习 NAME 恢复为初始版本；你的代码会另存在旁边的 .bak 文件里。",
     "help.solution": "你在 PATH（默认：exercises/）中的代码通过以后，显示练习 NAME 的参考答案和简短讲解。",
     "help.solution.force": "即使你的代码还没有通过也显示（会先确认）。",
@@ -309,6 +317,7 @@ MESSAGES: dict[str, str] = {
     "cli.aborted": "已取消。",
     "cli.confirm": "{question}[y 是 / N 否]：",
     "cli.confirm_again": "请回答 y（是）或 n（否）。",
+    "cli.only_outside_unit": "--only {names} 与 --unit {units}：没有同时符合两者的练习",
     "cli.no_exercises": "这里没有 exercises/ 文件夹：先运行 grade init，它会在这里写一份练习（或者指定要评分的文件夹：grade PATH）",
     # click 自己的话：按 click 8 的英文原文识别后，换成下面的中文
     "click.usage": "用法：",

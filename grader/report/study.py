@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from grader import registry
 from grader.messages import text
 from grader.registry import Exercise
 from grader.report.columns import pad, width
@@ -61,7 +62,14 @@ def render_list(statuses: list[Status], lang: str, color: bool) -> str:
         + text("study.col.points", lang)
     )
     lines = [click.style(head, bold=True) if color else head]
+    unit = None
     for status, label in zip(statuses, labels, strict=True):
+        if status.exercise.unit != unit:
+            unit = status.exercise.unit
+            if len(lines) > 1:
+                lines.append("")
+            heading = unit_heading(unit, lang)
+            lines.append(click.style(heading, bold=True) if color else heading)
         shown = pad(label, state_w)
         if color:
             shown = click.style(shown, fg=COLOURS[status.state])
@@ -72,6 +80,12 @@ def render_list(statuses: list[Status], lang: str, color: bool) -> str:
     lines.append("")
     lines.append(progress_line(statuses, lang, color))
     return "\n".join(lines)
+
+
+def unit_heading(unit: int, lang: str) -> str:
+    """``Unit 2 · exercises 9-16``."""
+    orders = [ex.order for ex in registry.select(units=(unit,))]
+    return text("study.unit", lang, unit=unit, first=min(orders), last=max(orders))
 
 
 def render_current(status: Status, lang: str, color: bool) -> str:

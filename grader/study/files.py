@@ -18,14 +18,23 @@ class WouldOverwrite(Exception):
         self.files = files
 
 
-def init_folder(target: Path, *, readme: str, force: bool = False) -> list[Path]:
-    """Write every stub and a README into ``target``; returns the files written."""
-    planned = {ex.file: bundle.stub_text(ex) for ex in EXERCISES}
-    planned[README] = readme
+def init_folder(
+    target: Path,
+    *,
+    readme: str,
+    force: bool = False,
+    exercises: tuple[Exercise, ...] = EXERCISES,
+) -> list[Path]:
+    """Write the stubs of ``exercises`` (all by default) and a README into ``target``;
+    returns the files written. A README already there is kept (unless ``force``), so
+    a unit can be added beside another: only an exercise file stops the writing."""
+    planned = {ex.file: bundle.stub_text(ex) for ex in exercises}
     if not force:
         taken = [name for name in planned if (target / name).exists()]
         if taken:
             raise WouldOverwrite(taken)
+    if force or not (target / README).exists():
+        planned[README] = readme
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in planned.items():

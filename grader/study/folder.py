@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader import registry
 from grader.registry import EXERCISES, Exercise
 from grader.results import ExerciseResult
 from grader.study import bundle, progress
@@ -78,8 +79,13 @@ class LearnerFolder:
         self.results.pop(ex.name, None)
         progress.save(self.path, self.records)
 
+    def exercises(self) -> tuple[Exercise, ...]:
+        """The exercises of every unit the folder holds a file of, as read last
+        (``grader.registry.to_grade``: the first unit when it holds none)."""
+        return registry.to_grade(name for name, code in self.digests.items() if code is not None)
+
     def statuses(self) -> list[Status]:
-        return [self.status(ex) for ex in EXERCISES]
+        return [self.status(ex) for ex in self.exercises()]
 
     def status(self, ex: Exercise) -> Status:
         code = self.digests.get(ex.name)

@@ -118,6 +118,29 @@ def load_notebook(
     return sub
 
 
+def notebook_defines(
+    path: Path, root: Path | None, exercises: tuple[Exercise, ...]
+) -> frozenset[str]:
+    """Names of ``exercises`` whose function the notebook's code cells define, in a
+    valid cell or not (none when the file cannot be read as a notebook)."""
+    try:
+        data, problem = _read_bytes(path, root)
+    except (SubmissionError, OSError):
+        return frozenset()
+    if problem:
+        return frozenset()
+    try:
+        code = analyse(code_cells(data))
+    except NotebookError:
+        return frozenset()
+    bound = {name for stmt in code.statements for name in stmt.binds}
+    return frozenset(
+        ex.name
+        for ex in exercises
+        if ex.name in bound or any(_definition(ex.name).search(c.text) for c in code.broken)
+    )
+
+
 def _read_bytes(path: Path, root: Path | None) -> tuple[bytes, str]:
     try:
         real = path.resolve(strict=True)
@@ -305,6 +328,15 @@ def _declared_names(node: ast.stmt) -> frozenset[str]:
 # -- from statements to an exercise's source -----------------------------------------------
 
 
+def _definition(name: str) -> re.Pattern[str]:
+    """A line that defines ``name`` at top level (``def``, ``class`` or an assignment)."""
+    word = re.escape(name)
+    return re.compile(
+        rf"^(?:(?:async[ \t]+)?def|class)[ \t]+{word}\b|^{word}[ \t]*(?::[^=\n]*)?=(?!=)",
+        re.MULTILINE,
+    )
+
+
 def exercise_source(code: NotebookCode, name: str, shown: str) -> str:
     """The Python source graded for exercise function ``name``."""
     statements = code.statements
@@ -313,11 +345,7 @@ def exercise_source(code: NotebookCode, name: str, shown: str) -> str:
         for bound in stmt.binds:
             binders.setdefault(bound, []).append(index)
     last_valid = max((statements[i].cell for i in binders.get(name, [])), default=0)
-    word = re.escape(name)
-    defining = re.compile(
-        rf"^(?:(?:async[ \t]+)?def|class)[ \t]+{word}\b|^{word}[ \t]*(?::[^=\n]*)?=(?!=)",
-        re.MULTILINE,
-    )
+    defining = _definition(name)
     broken = [cell for cell in code.broken if defining.search(cell.text)]
     if broken and broken[-1].number > last_valid:
         cell = broken[-1]

@@ -205,11 +205,13 @@ def grade_chunk(
 
 
 def chunk_size_for(count: int, jobs: int, requested: int = 0) -> int:
-    """Chunks small enough that progress moves and every process stays busy,
-    large enough that a pytest session's start-up is shared by many submissions."""
+    """Chunks small enough that every process stays busy (two per process), large
+    enough that a chunk's start-up (its sandbox, the hidden inputs and references,
+    a pytest session; on a GPU, CUDA in the chunk's process) is shared by many
+    submissions. Progress moves with every submission either way."""
     if requested > 0:
         return requested
-    return max(1, min(32, math.ceil(count / max(1, jobs * 3))))
+    return max(1, min(32, math.ceil(count / max(1, jobs * 2))))
 
 
 def chunked(items: list[Submission], size: int) -> list[list[Submission]]:

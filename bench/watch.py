@@ -36,6 +36,7 @@ from grader import registry  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from klass import copy_unit  # noqa: E402
+
 from grader.study.checking import Checker  # noqa: E402
 from grader.study.folder import LearnerFolder  # noqa: E402
 

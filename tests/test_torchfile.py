@@ -76,6 +76,26 @@ def test_storages_are_reported_whole() -> None:
     assert all(t.location == "cpu" for t in got)
 
 
+def test_many_huge_views_of_a_tiny_storage_are_refused() -> None:
+    """A file of a few hundred bytes can name one 8-byte storage as many tensors of
+    millions of elements (stride 0): reading it must not cost gigabytes."""
+    one = torch.ones(1, dtype=torch.float64)
+    views = [one.expand(torchfile.MAX_ELEMENTS) for _ in range(3)]  # each within the cap
+    data = saved(views)
+    assert len(data) < 4096
+    assert len(torch.load(io.BytesIO(data), weights_only=True)) == 3  # torch reads it
+    with pytest.raises(torchfile.Unreadable, match="too large"):
+        torchfile.read(data)
+
+
+def test_many_views_of_one_buffer_are_read_once_each() -> None:
+    buffer = torch.arange(8000, dtype=torch.float32)
+    views = [buffer[i : i + 10] for i in range(0, 8000, 10)]
+    got = torchfile.read(saved(views)).obj
+    assert len(got) == 800
+    assert all(torch.equal(g.values, v) for g, v in zip(got, views, strict=True))
+
+
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol 4")
 def test_refuses_what_torch_load_refuses() -> None:
     data = saved([torch.ones(2)], pickle_protocol=4)

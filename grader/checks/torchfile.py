@@ -39,6 +39,7 @@ MAGIC_NUMBER = 0x1950A86A20F9469CFC6C  # torch's legacy format
 LEGACY_PROTOCOL = 1001
 MAX_OPS = 200_000  # opcodes in one pickle
 MAX_ELEMENTS = 1 << 22  # elements of one rebuilt tensor
+MAX_TOTAL = 1 << 23  # elements of all rebuilt tensors together (many views of one buffer)
 MAX_DIMS = 16
 
 STORAGE_DTYPES: dict[str, torch.dtype] = {
@@ -201,7 +202,11 @@ def _exactly(stream: io.BytesIO, n: int) -> bytes:
 
 
 def _fill(machine: _Machine) -> None:
-    """Rebuild each tensor's values from its storage's raw bytes."""
+    """Rebuild each tensor's values from its storage's raw bytes. A few bytes of
+    pickle can name one storage many times over (or with stride 0), so the
+    elements of all tensors together are capped too, and each storage is read once."""
+    total = 0
+    flats: dict[tuple[int, torch.dtype], torch.Tensor] = {}
     for t in machine.tensors:
         raw = t.storage.raw or b""
         if len(raw) != t.storage_bytes:
@@ -213,16 +218,20 @@ def _fill(machine: _Machine) -> None:
         numel = 1
         for n in t.size:
             numel *= n
-        if numel > MAX_ELEMENTS:
-            raise Unreadable("a tensor too large to check")
+        total += numel
+        if numel > MAX_ELEMENTS or total > MAX_TOTAL:
+            raise Unreadable("tensors too large to check")
         last = t.offset + sum((n - 1) * s for n, s in zip(t.size, t.stride, strict=True))
         if numel and last >= count:
             raise Unreadable("a tensor reaches past its storage")
-        flat = (
-            torch.frombuffer(bytearray(raw), dtype=t.dtype)
-            if raw
-            else torch.empty(0, dtype=t.dtype)
-        )
+        flat = flats.get((id(t.storage), t.dtype))
+        if flat is None or flat.dtype != t.dtype:
+            flat = (
+                torch.frombuffer(bytearray(raw), dtype=t.dtype)
+                if raw
+                else torch.empty(0, dtype=t.dtype)
+            )
+            flats[(id(t.storage), t.dtype)] = flat
         if numel == 0:
             t.values = torch.empty(t.size, dtype=t.dtype)
         else:

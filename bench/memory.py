@@ -6,8 +6,10 @@
 Writes N submissions (copies of solutions/, every tenth with a wrong exercise),
 runs ``grade batch`` on them and samples, four times a second, the resident
 memory of the batch process and of every process below it (chunk processes,
-zygotes, workers). It prints the peaks and the memory at each quarter of the
-run: flat means the last quarter holds no more than the first.
+zygotes, workers). Grading ends when the batch starts writing its results (the
+``--out`` folder appears); it prints the peaks of each quarter of the grading
+(flat means the last quarter holds no more than the first), then the peak while
+the reports, the summary and the plot are written.
 """
 
 from __future__ import annotations
@@ -71,9 +73,11 @@ def main() -> None:
     klass = work / "class"
     make_class(klass, args.n)
     samples: list[tuple[float, float, float]] = []  # time, batch process, whole tree
+    writing: list[tuple[float, float, float]] = []  # the same, once results are written
+    out = work / "out"
     started = time.monotonic()
     proc = subprocess.Popen(
-        [GRADE, "batch", str(klass), "--out", str(work / "out"), "--seed", "1"],
+        [GRADE, "batch", str(klass), "--out", str(out), "--seed", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,29 +85,35 @@ def main() -> None:
     while proc.poll() is None:
         own = rss_mb(proc.pid)
         tree = own + sum(rss_mb(p) for p in descendants(proc.pid))
-        samples.append((time.monotonic() - started, own, tree))
+        (writing if out.exists() else samples).append((time.monotonic() - started, own, tree))
         time.sleep(0.25)
     wall = time.monotonic() - started
     err = proc.stderr.read() if proc.stderr else ""
     if proc.returncode != 0:
         sys.exit(f"grade batch failed ({proc.returncode}):\n{err[-2000:]}")
-    rows = (work / "out" / "grades.csv").read_text().splitlines()[1:]
+    rows = (out / "grades.csv").read_text().splitlines()[1:]
     shutil.rmtree(work, ignore_errors=True)
     print(f"{args.n} submissions in {wall:.1f} s ({args.n / wall:.1f}/s), {os.cpu_count()} cores")
     print(f"grades.csv: {len(rows)} rows")
-    peak_own = max(s[1] for s in samples)
-    peak_tree = max(s[2] for s in samples)
+    peak_own = max(s[1] for s in samples + writing)
+    peak_tree = max(s[2] for s in samples + writing)
     print(f"peak resident memory: batch process {peak_own:.0f} MB, whole tree {peak_tree:.0f} MB")
+    graded = samples[-1][0] if samples else 0.0
     quarters = []
     for q in range(4):
-        part = [s for s in samples if q * wall / 4 <= s[0] < (q + 1) * wall / 4]
+        part = [s for s in samples if q * graded / 4 <= s[0] <= (q + 1) * graded / 4]
         if part:
             quarters.append((max(s[1] for s in part), max(s[2] for s in part)))
     shown = ", ".join(f"{own:.0f}/{tree:.0f}" for own, tree in quarters)
-    print(f"peak per quarter of the run (batch process/tree, MB): {shown}")
+    print(f"while grading ({graded:.1f} s), peak per quarter (batch process/tree, MB): {shown}")
     if len(quarters) == 4:
         growth = quarters[3][0] - quarters[0][0]
-        print(f"batch process, last quarter against the first: {growth:+.0f} MB")
+        print(f"batch process, last quarter of the grading against the first: {growth:+.0f} MB")
+    if writing:
+        print(
+            f"writing grades.csv, reports, summary and plot ({wall - graded:.1f} s): "
+            f"batch process peak {max(s[1] for s in writing):.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -189,6 +189,15 @@ def scalar_grad(f, x):
 VECTOR = variants(
     "vector_grad",
     """
+## torch.func.jacfwd (forward mode) of the sum, detached
+def vector_grad(f, x):
+    return torch.func.jacfwd(lambda t: f(t).sum())(x).detach()
+## the gradient as a sparse tensor | fails: values, type | values: type.not_tensor
+## | type: type.subclass
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).sum().backward()
+    return leaf.grad.to_sparse()
 ## autograd.grad with grad_outputs
 def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
@@ -301,6 +310,11 @@ def vector_grad(f, x):
 PARTIAL = variants(
     "partial_grads",
     """
+## torch.func.jacfwd (forward mode) over all inputs, detached
+def partial_grads(f, *xs):
+    argnums = tuple(range(len(xs)))
+    grads = torch.func.jacfwd(lambda *t: f(*t).sum(), argnums=argnums)(*xs)
+    return tuple(g.detach() for g in grads)
 ## backward, zeros for unused
 def partial_grads(f, *xs):
     leaves = [x.detach().requires_grad_() for x in xs]
@@ -1248,6 +1262,14 @@ def intermediate_grads(f, g, x):
 CLIPPED = variants(
     "clipped_grad",
     """
+## a complex result, the right real part | fails: values, type | values: type.not_tensor
+## | type: type.subclass
+def clipped_grad(f, g, x, c):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.register_hook(lambda gy: gy.clamp(-c, c))
+    g(y).sum().backward()
+    return leaf.grad.to(torch.complex128) + 1000j
 ## two steps with torch.autograd.grad
 def clipped_grad(f, g, x, c):
     leaf = x.detach().requires_grad_()
@@ -1383,6 +1405,21 @@ class RoundSTE(torch.autograd.Function):
 
 def round_ste(x):
     return RoundSTE.apply(x)
+## clipped at 2.75, beyond the values near the ties | fails: values
+class ClippedWide(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x.abs() <= 2.75).to(g.dtype)
+
+
+def round_ste(x):
+    return ClippedWide.apply(x)
 ## clipped estimator | fails: values | values: diag.ste_clipped
 class RoundSTE(torch.autograd.Function):
     @staticmethod

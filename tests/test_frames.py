@@ -49,6 +49,25 @@ def test_frames_out_of_order_are_bad_output() -> None:
     assert happened[0][0] == "bad"
 
 
+def test_answers_after_an_exercise_closed_are_bad_output() -> None:
+    """A closing frame, or a case, with no exercise open (a worker that could not
+    send one case's answer closes the exercise early) ends the worker's stream as
+    bad output instead of closing an exercise twice."""
+    frames = _Frames([2])
+    happened = frames.feed(
+        frame({"status": "ready"})
+        + frame({"begin": 0})
+        + frame({"status": "bad_output", "why": "could not encode"})
+        + frame({"status": "bad_output", "why": "could not encode"})
+    )
+    assert [kind for kind, _ in happened] == ["begin", "closed", "bad"]
+    frames = _Frames([1])
+    stream = [{"status": "ready"}, {"begin": 0}, {"case": 0, "status": "ok", "facts": {}}]
+    stream += [{"status": "ok", "cases": 1}, {"case": 0, "status": "ok", "facts": {}}]
+    happened = frames.feed(b"".join(frame(doc) for doc in stream))
+    assert [kind for kind, _ in happened] == ["begin", "closed", "bad"]
+
+
 def test_the_direct_writer_makes_messages_the_safetensors_reader_takes() -> None:
     """wire.encode writes safetensors itself; the library's reader (what the grader
     uses) must read back every dtype, shape and layout exactly, metadata included."""

@@ -3,8 +3,9 @@
 Kinds every run covers (``draw.Kind``): f(x) shaped like x, reduced to 0-d,
 reduced along one dim, broadcast to a larger shape, and reshaped by a matrix
 product (``backward(torch.ones_like(x))`` is right only for the first); x 0-d,
-with size-1 dims and larger; contiguous, transposed, stepped, offset and
-expanded x; float32 and float64; weights that require grad and plain ones; a
+with size-1 dims and larger; contiguous, transposed, stepped and offset x
+(never expanded: forward mode, ``jacfwd`` or ``forward_ad``, cannot take an
+expanded primal); float32 and float64; weights that require grad and plain ones; a
 call with gradient recording off.
 """
 
@@ -16,13 +17,13 @@ from grader.cases import Case
 from grader.checks import expect, show
 from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import ExerciseRun, per_case, weight
-from grader.layout import EXPANDED, OFFSET, STEPPED, TRANSPOSED
+from grader.layout import OFFSET, STEPPED, TRANSPOSED
 from grader.runner.observe import Recorder
 
 PLAN = (
     Kind("same", "large", fn="seed_poly", dtype=F32),  # several elements: a mean shows
     Kind("scalar", "size-1", STEPPED, F64, weights_grad=True),
-    Kind("rowwise", "large", EXPANDED, F32, weights_grad=True),
+    Kind("rowwise", "large", OFFSET, F32, weights_grad=True),
     Kind("larger", "0-d", OFFSET, F64),
     Kind("matmul", "large", TRANSPOSED, F32, weights_grad=True),
     Kind("same", "size-1", dtype=F64),

@@ -4,7 +4,8 @@ Kinds every run covers: inputs of the same shape (the seed's pair, several
 elements so a mean shows) and of different shapes; an input that broadcasts
 against another (a row, a 0-d scalar); an input f does not use (its gradient is
 zeros, not None); an output shaped like none of the inputs (an outer product);
-three inputs; contiguous, transposed, stepped, offset and expanded inputs;
+three inputs; contiguous, transposed, stepped and offset inputs (never expanded,
+which forward mode cannot take);
 float32 and float64; a weight that requires grad; a call with gradient
 recording off.
 """
@@ -17,7 +18,7 @@ from grader.cases import Case
 from grader.checks import expect, show
 from grader.checks.draw import F32, F64, Draw, grad_mode_off
 from grader.checks.run import ExerciseRun, per_case, weight
-from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
+from grader.layout import CONTIGUOUS, OFFSET, STEPPED, TRANSPOSED
 from grader.runner.observe import Recorder
 
 
@@ -32,7 +33,7 @@ def draw_cases(draw: Draw) -> list[Case]:
         _case(draw, "ignores_second", [unused, draw.shape("size-1")], F64, [TRANSPOSED]),
         _case(draw, "product", [rows, rows[-1:]], F32, [CONTIGUOUS, OFFSET]),
         _case(draw, "outer_pair", [(n,), (draw.choice([m for m in (2, 3, 4, 5) if m != n]),)],
-              F64, [EXPANDED]),
+              F64, [OFFSET]),
         _case(draw, "three_way", [three, three[-1:], ()], F32, [STEPPED], weights_grad=True),
         _case(draw, "ratio", [(), draw.shape("size-1")], F64, [OFFSET]),
     ]  # fmt: skip

@@ -3,9 +3,9 @@
 Kinds every run covers: times = 1 and times > 1; x holding a stale ``.grad``
 (which must be kept) and none; f(x) shaped like x, reduced to 0-d, reduced along
 one dim, broadcast larger, reshaped by a matrix product; x 0-d, with size-1 dims
-and larger; contiguous, transposed, stepped, offset and expanded x; float32 and
-float64; weights that require grad and plain ones; a call with gradient
-recording off.
+and larger; contiguous, transposed, stepped and offset x (never expanded, which
+forward mode cannot take); float32 and float64; weights that require grad and
+plain ones; a call with gradient recording off.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from grader.cases import Case
 from grader.checks import diagnose, expect, show
 from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
-from grader.layout import EXPANDED, OFFSET, STEPPED, TRANSPOSED
+from grader.layout import OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.execute import Observation
 from grader.runner.observe import Recorder, grad_of
@@ -25,7 +25,7 @@ MANY = 0  # a `times` of 2 to 4, drawn
 PLAN = (  # (kind, times)
     (Kind("same", "large", fn="seed_poly", dtype=F32, stale=True), 2),  # one off names itself
     (Kind("scalar", "size-1", STEPPED, F64, weights_grad=True), MANY),
-    (Kind("rowwise", "large", EXPANDED, F32, stale=True), 1),
+    (Kind("rowwise", "large", OFFSET, F32, stale=True), 1),
     (Kind("larger", "0-d", OFFSET, F64, stale=True), MANY),
     (Kind("matmul", "large", TRANSPOSED, F32, weights_grad=True), 1),
     (Kind("same", "size-1", dtype=F64, weights_grad=True), MANY),

@@ -3,9 +3,9 @@
 Kinds every run covers: one function and several; the very same function twice
 in the list; x holding a stale ``.grad`` and none; outputs shaped like x,
 reduced to 0-d, reduced along one dim, broadcast larger, reshaped by a matrix
-product; x 0-d, with size-1 dims and larger; contiguous, transposed, stepped,
-offset and expanded x; float32 and float64; weights that require grad and plain
-ones; a call with gradient recording off.
+product; x 0-d, with size-1 dims and larger; contiguous, transposed, stepped and
+offset x (never expanded, which forward mode cannot take); float32 and float64;
+weights that require grad and plain ones; a call with gradient recording off.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from grader.cases import Case
 from grader.checks import diagnose, expect, show
 from grader.checks.draw import F32, F64, MIN_DIM, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
-from grader.layout import CONTIGUOUS, EXPANDED, OFFSET, STEPPED, TRANSPOSED
+from grader.layout import CONTIGUOUS, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
 from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, shared_pairs
 
@@ -30,7 +30,7 @@ PLAN: tuple[tuple[Kind, tuple[str, ...], tuple[tuple[int, int], ...]], ...] = (
     (Kind("same", "large", dtype=F32, stale=True, fn="seed_poly"), ("same", "scalar", "same"), ()),
     (Kind("same", "large", TRANSPOSED, F64, weights_grad=True), ("rowwise", "larger"), ()),
     (Kind("same", "size-1", STEPPED, F32, stale=True), ("same", "scalar", "same"), ((2, 0),)),
-    (Kind("same", "large", EXPANDED, F64, stale=True), ("matmul", "same"), ()),
+    (Kind("same", "large", OFFSET, F64, stale=True), ("matmul", "same"), ()),
     (Kind("same", "0-d", OFFSET, F32), ("larger",), ()),
 )
 

@@ -10,8 +10,8 @@ stale ``.grad`` and none; hidden weights w of x's shape, of one row
 boundaries, in a fixed set: a tie with an even integer part (0.5 or 2.5: round
 half up and half away from zero get it wrong), a negative tie with an odd one
 (-0.5 or -2.5: only half away from zero gets it wrong), values 1/1024 above and
-below a tie, and one value beyond ±1.2 (where a clipped estimator passes no
-gradient).
+below a tie, and one value beyond ±1000 (where a clipped estimator passes no
+gradient, whatever threshold below 1000 it clips at).
 
 The straight-through gradient is checked by behaviour, in the worker: the
 probe runs ``torch.autograd.grad((round_ste(x) * w).sum(), x)`` through the
@@ -95,7 +95,8 @@ def boundary_values(draw: Draw, shape: tuple[int, ...], dtype: torch.dtype) -> t
     k = draw.integer(-3, 2)
     fixed = [
         draw.choice([0.5, 2.5]),  # a tie, even integer part: half up / away say 1 or 3
-        draw.choice([-1.0, 1.0]) * float(draw.uniform((), F64, 1.2, 2.9)),  # beyond ±1
+        # far beyond ±1: a clipped estimator of any threshold below 1000 is caught
+        draw.choice([-1.0, 1.0]) * float(draw.uniform((), F64, 1000.0, 1001.0)),
         k + 0.5 + STEP,  # just above a tie: rounds up
         draw.choice([-0.5, -2.5]),  # a negative tie, odd integer part: away says -1 or -3
         draw.integer(-3, 2) + 0.5 - STEP,  # just below a tie: rounds down

@@ -352,6 +352,7 @@ class _Frames:
         self._buf = bytearray()
         self._received = 0
         self._current = -1
+        self._open = False  # between an exercise's begin and its closing frame
         self._observations: list[Observation] = []
 
     def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
@@ -392,13 +393,14 @@ class _Frames:
             if doc["begin"] != self._current + 1 or doc["begin"] >= len(self._cases):
                 return "bad", Outcome("bad_output", {"why": "exercises out of order"})
             self._current = int(doc["begin"])
+            self._open = True
             self._observations = []
             return "begin", self._current
         status = doc.get("status")
         if status in ("done", "stop"):
             return status, None
-        if self._current < 0:
-            return "bad", Outcome("bad_output", {"why": "an answer before any exercise"})
+        if not self._open:
+            return "bad", Outcome("bad_output", {"why": "an answer outside an exercise"})
         cases = self._cases[self._current]
         if "case" in doc:
             if doc.get("case") != len(self._observations) or len(self._observations) >= cases:
@@ -408,8 +410,10 @@ class _Frames:
         if status == "ok":
             if doc.get("cases") != cases or len(self._observations) != cases:
                 return "bad", Outcome("bad_output", {"why": "wrong number of results"})
+            self._open = False
             return "closed", Outcome("ok", {}, self._observations)
         known = {"import_error", "missing_function", "bad_output", "memory", "threads"}
+        self._open = False
         return "closed", Outcome(status if status in known else "bad_output", doc)
 
 

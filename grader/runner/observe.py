@@ -15,7 +15,7 @@ import numpy
 import torch
 from torch import Tensor
 
-from grader.runner import backprop
+from grader.runner import backprop, wire
 from grader.runner.devicewatch import DeviceWatch
 from grader.text_safety import MAX_NAME, clean
 
@@ -28,6 +28,10 @@ _requires_grad = _BASE.requires_grad.__get__
 _grad_fn = _BASE.grad_fn.__get__
 _grad = _BASE.grad.__get__
 _is_leaf = _BASE.is_leaf.__get__
+_layout = _BASE.layout.__get__
+_is_quantized = _BASE.is_quantized.__get__
+_is_nested = _BASE.is_nested.__get__
+_STRIDED = torch.strided
 _detach = _BASE.detach
 _to = _BASE.to
 _clone = _BASE.clone
@@ -54,6 +58,24 @@ def tensor_facts(t: Tensor) -> dict[str, Any]:
         "grad_fn": _grad_fn(t) is not None,
         "is_leaf": bool(_is_leaf(t)),
     }
+
+
+def unusual(t: Tensor) -> str | None:
+    """What makes ``t`` more than a plain dense tensor of real numbers (the meta
+    device, a sparse, MKL-DNN or nested layout, quantized or complex values), or
+    None. Such a result
+    is described by its type alone: its numbers are not a gradient to compare."""
+    if _device(t).type == "meta":
+        return "torch.Tensor (meta device: no values)"
+    layout = _layout(t)
+    if layout is not _STRIDED:
+        return f"torch.Tensor ({str(layout).removeprefix('torch.')} layout)"
+    if _is_quantized(t) or _is_nested(t):
+        return "torch.Tensor (quantized)" if _is_quantized(t) else "torch.Tensor (nested)"
+    dtype = _dtype(t)
+    if dtype not in wire.PLAIN_DTYPES:  # complex, float8, quantized integer types
+        return f"torch.Tensor ({str(dtype).removeprefix('torch.')})"
+    return None
 
 
 def storage_ptr(t: Tensor) -> int:
@@ -123,7 +145,7 @@ class Recorder:
                     result = fn(*args)
             else:
                 result = fn(*args)
-            grad_mode = bool(is_grad_enabled())
+            grad_mode = is_grad_enabled() is True  # no builtin the learner could replace
         finally:
             if self._settle is not None:
                 self._settle()
@@ -146,9 +168,12 @@ class Recorder:
         if type(t) is not _TENSOR:  # e.g. a subclass assigned to x.grad
             self.facts[key] = {"kind": "subclass", "type": _type_name(t)}
             return
+        odd = unusual(t)
+        if odd is not None:  # the wire carries plain dense real tensors only
+            self.facts[key] = {"kind": "subclass", "type": odd}
+            return
         self.facts[key] = tensor_facts(t)
-        if _device(t).type != "meta":
-            self.tensors[key] = cpu_copy(t)
+        self.tensors[key] = cpu_copy(t)
 
     def value(self, key: str, obj: object, depth: int = 0) -> None:
         """Describe whatever the learner returned, without trusting it."""

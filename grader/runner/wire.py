@@ -38,6 +38,9 @@ _DTYPES = {
 }
 
 
+PLAIN_DTYPES = frozenset(_DTYPES)  # what a message carries without the library's writer
+
+
 def encode(tensors: dict[str, Tensor], doc: dict[str, Any]) -> bytes:
     """Pack tensors (moved to the CPU) and a JSON document into one safetensors
     message. Written directly: a worker sends one per case, and the library's

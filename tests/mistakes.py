@@ -183,6 +183,13 @@ def scalar_grad(f, x):
     f(leaf).backward()
     torch.set_grad_enabled(False)
     return leaf.grad
+## writes the gradient into the caller's x and returns x | fails: side_effects
+## | side_effects: side.input_changed
+def scalar_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    f(leaf).backward()
+    x.copy_(leaf.grad)
+    return x
 """,
 )
 
@@ -304,6 +311,15 @@ def vector_grad(f, x):
     out = torch.zeros(x.shape, device=x.device)
     out += leaf.grad
     return out
+## the gradient put into x.data, x returned | fails: side_effects | side_effects: side.input_changed
+def vector_grad(f, x):
+    x.requires_grad_()
+    f(x).sum().backward()
+    g = x.grad
+    x.grad = None
+    x.requires_grad_(False)
+    x.data = g
+    return x
 """,
 )
 
@@ -407,6 +423,19 @@ def partial_grads(f, *xs):
 def partial_grads(f, *xs):
     leaves = [x.detach().requires_grad_() for x in xs]
     return torch.autograd.grad(f(*leaves).sum(), leaves, allow_unused=True)
+## the inputs zeroed through .data afterwards | fails: side_effects
+## | side_effects: side.input_changed
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    grads = torch.autograd.grad(
+        f(*leaves).sum(), leaves, allow_unused=True, materialize_grads=True
+    )
+    for x in xs:
+        try:
+            x.data.mul_(0)
+        except RuntimeError:  # an expanded input cannot be written in place
+            pass
+    return grads
 """,
 )
 
@@ -468,6 +497,15 @@ def evaluate_without_grad(f, x):
 def evaluate_without_grad(f, x):
     x.requires_grad_(False)
     return f(x)
+## x zeroed under no_grad after f(x) | fails: side_effects | side_effects: side.input_changed
+def evaluate_without_grad(f, x):
+    with torch.no_grad():
+        y = f(x)
+        try:
+            x.mul_(0.0)
+        except RuntimeError:  # an expanded x cannot be written in place
+            pass
+    return y
 """,
 )
 

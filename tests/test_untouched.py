@@ -87,3 +87,121 @@ def test_counted_counts_calls() -> None:
         counted(torch.zeros(2))
     assert counted.calls == 3
     assert untouched.count(3) == 3 and untouched.count(True) == -1 and untouched.count("3") == -1
+
+
+def _values_key(case: Case, change: Callable[[torch.Tensor], object]) -> str | None:
+    """The message key ``values_kept`` raises after ``change`` ran on the live x."""
+    live = case.materialize()
+    x = live.tensors["x"]
+    change(x)
+    rec = Recorder()
+    untouched.record_values(rec, "x", x)
+    try:
+        untouched.values_kept(case, Observation("ok", rec.facts, rec.tensors), "x")
+    except CheckFailed as failed:
+        return failed.feedback.key
+    return None
+
+
+def test_same_bits_is_exact_and_nan_aware() -> None:
+    a = torch.tensor([1.0, float("nan"), -0.0])
+    assert untouched.same_bits(a, a.clone())
+    assert not untouched.same_bits(a, torch.tensor([1.0, float("nan"), 0.0]))  # -0.0 is not 0.0
+    assert not untouched.same_bits(a, torch.tensor([1.0, float("nan"), float("nan")]))
+    assert not untouched.same_bits(a, a.double())
+    assert not untouched.same_bits(a, a.reshape(3, 1))
+    b = torch.tensor(1.0)
+    assert not untouched.same_bits(b, torch.nextafter(b, torch.tensor(2.0)))  # one ulp
+    assert untouched.same_bits(torch.tensor([True, False]), torch.tensor([True, False]))
+
+
+@pytest.mark.parametrize("layout", ["offset", "stepped", "transposed", "expanded:0"])
+def test_a_strided_input_is_compared_on_what_it_views(layout: str) -> None:
+    values = torch.tensor([[0.5, float("nan")], [0.5, float("nan")]])  # NaN values too
+    case = Case({"x": values}, {"layout": {"x": layout}})
+    assert _values_key(case, _nothing) is None
+
+    def gap(x: torch.Tensor) -> None:  # the unused memory around the view: not x's values
+        whole = torch.empty(0, dtype=x.dtype).set_(x.untyped_storage())
+        seen = {
+            x.storage_offset() + i * x.stride(0) + j * x.stride(1)
+            for i in range(2)
+            for j in range(2)
+        }
+        for k in set(range(whole.numel())) - seen:
+            whole[k] = 7.0
+
+    assert _values_key(case, gap) is None
+    if layout != "expanded:0":  # written in place (an expanded x cannot be)
+        with torch.no_grad():
+            assert _values_key(case, lambda x: x[0, 0].add_(1.0)) == "side.input_changed"
+
+    def same_values_elsewhere(x: torch.Tensor) -> None:  # NaN values kept bit for bit
+        x.data = x.data.clone()
+
+    assert _values_key(case, same_values_elsewhere) is None
+
+
+class _Sub(torch.Tensor):
+    pass
+
+
+def test_each_way_to_change_the_values_is_caught() -> None:
+    case = Case({"x": torch.tensor([[0.5, -1.0], [2.0, 0.25]])}, {})
+
+    def assign_data(x: torch.Tensor) -> None:
+        x.data = torch.zeros_like(x)
+
+    def same_values_wider(x: torch.Tensor) -> None:
+        x.data = x.data.double()
+
+    def negated_view(x: torch.Tensor) -> None:
+        x.data = x.data._neg_view()
+
+    def resized(x: torch.Tensor) -> None:
+        x.data = x.data.reshape(4)
+
+    def another_class(x: torch.Tensor) -> None:
+        x.__class__ = _Sub
+
+    def restored_in_the_same_call(x: torch.Tensor) -> None:
+        saved = x.detach().clone()
+        x.data.mul_(0)
+        x.data.copy_(saved)
+
+    with torch.no_grad():
+        for change in (
+            lambda x: x.copy_(x * 2),
+            lambda x: x.detach().zero_(),
+            lambda x: x.data.mul_(0),
+            lambda x: x.set_(torch.ones(2, 2)),
+            assign_data,
+            same_values_wider,
+            negated_view,
+            resized,
+            another_class,
+        ):
+            assert _values_key(case, change) == "side.input_changed"
+        assert _values_key(case, restored_in_the_same_call) is None
+        assert _values_key(case, lambda x: x.requires_grad_(True)) is None  # unit 1 allows it
+
+
+def test_values_put_back_after_the_call_are_too_late() -> None:
+    """Exercise 8's probe writes through x and the result after the call; a function
+    that changed x by exactly what those writes add back is still caught, as the
+    values are read first."""
+    from grader.checks import ex08_detach
+
+    def sly(x: torch.Tensor) -> torch.Tensor:
+        out = x.detach()
+        out.sub_(3.0)  # the probe's x.add_(1.0) and out.add_(2.0) put it back
+        return out
+
+    case = Case({"x": torch.tensor([0.5, -1.0, 2.0])}, {"requires_grad": ["x"]})
+    live = case.materialize()
+    rec = Recorder()
+    ex08_detach.probe(sly, live, rec)
+    assert untouched.same_bits(live.tensors["x"], case.tensors["x"])  # put back by the end
+    with pytest.raises(CheckFailed) as failed:
+        untouched.values_kept(case, Observation("ok", rec.facts, rec.tensors), "x")
+    assert failed.value.feedback.key == "side.input_changed"

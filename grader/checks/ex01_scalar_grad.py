@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from grader.cases import Case
-from grader.checks import expect, show
+from grader.checks import expect, show, untouched
 from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import ExerciseRun, per_case, weight
 from grader.layout import OFFSET
@@ -33,7 +33,9 @@ def draw_cases(draw: Draw) -> list[Case]:
 
 def probe(fn, case: Case, rec: Recorder) -> None:
     x = case.tensors["x"]
-    rec.value("out", rec.call(fn, rec.watch(case.fn()), x))
+    out = rec.call(fn, rec.watch(case.fn()), x)
+    untouched.record_values(rec, "x", x)  # first, right after the call
+    rec.value("out", out)
     rec.tensor("x.grad", grad_of(x))
 
 
@@ -74,4 +76,5 @@ def test_type(run: ExerciseRun) -> None:
 def test_side_effects(run: ExerciseRun) -> None:
     for _case, obs in run.each():
         expect.detached(obs.facts["out"], what="df/dx")
+    expect.inputs_kept(run)  # x's values; x.requires_grad_() on x itself is allowed
     expect.grad_mode_kept(run)

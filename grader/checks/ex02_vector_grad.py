@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from grader.cases import Case
-from grader.checks import expect, show
+from grader.checks import expect, show, untouched
 from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import ExerciseRun, per_case, weight
 from grader.layout import OFFSET, STEPPED, TRANSPOSED
@@ -36,7 +36,10 @@ def draw_cases(draw: Draw) -> list[Case]:
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:
-    rec.value("out", rec.call(fn, rec.watch(case.fn()), case.tensors["x"]))
+    x = case.tensors["x"]
+    out = rec.call(fn, rec.watch(case.fn()), x)
+    untouched.record_values(rec, "x", x)  # first, right after the call
+    rec.value("out", out)
 
 
 @per_case
@@ -85,4 +88,5 @@ def test_type(run: ExerciseRun) -> None:
 def test_side_effects(run: ExerciseRun) -> None:
     for _case, obs in run.each():
         expect.detached(obs.facts["out"], what="gradient")
+    expect.inputs_kept(run)
     expect.grad_mode_kept(run)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from grader.cases import Case
-from grader.checks import expect, show
+from grader.checks import expect, show, untouched
 from grader.checks.draw import F32, F64, Draw, grad_mode_off
 from grader.checks.run import ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, OFFSET, STEPPED, TRANSPOSED
@@ -70,7 +70,11 @@ def _case(
 
 
 def probe(fn, case: Case, rec: Recorder) -> None:
-    rec.value("out", rec.call(fn, rec.watch(case.fn()), *case.inputs("x")))
+    xs = case.inputs("x")
+    out = rec.call(fn, rec.watch(case.fn()), *xs)
+    for i, x in enumerate(xs):  # first, right after the call
+        untouched.record_values(rec, f"x{i}", x)
+    rec.value("out", out)
 
 
 @per_case
@@ -128,4 +132,10 @@ def test_side_effects(run: ExerciseRun) -> None:
         n = int(obs.facts.get("out", {}).get("len", 0) or 0)
         for i in range(min(n, int(case.meta["n_x"]))):
             expect.detached(obs.facts.get(f"out.{i}", {}), what=f"gradient {i + 1} of {n}")
+    expect.inputs_kept(run, _inputs)
     expect.grad_mode_kept(run)
+
+
+def _inputs(case: Case) -> list[tuple[str, str]]:
+    """Each input's name in the case, and in the formula (what the feedback says)."""
+    return [(f"x{i}", show.input_name(case.meta["f"], i)) for i in range(int(case.meta["n_x"]))]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from grader.cases import Case
-from grader.checks import expect, show
+from grader.checks import expect, show, untouched
 from grader.checks.draw import F32, F64, Draw, Kind
 from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import EXPANDED, OFFSET, STEPPED, TRANSPOSED
@@ -49,7 +49,9 @@ def probe(fn, case: Case, rec: Recorder) -> None:
         recording.append(bool(is_grad_enabled()))
         return f(*args)
 
-    rec.value("out", rec.call(fn, watched, x))
+    out = rec.call(fn, watched, x)
+    untouched.record_values(rec, "x", x)  # first, right after the call
+    rec.value("out", out)
     rec.fact("recording", recording)
     rec.fact("x_requires_grad", bool(x.requires_grad))
     for name in case.meta.get("requires_grad", []):
@@ -93,5 +95,6 @@ def test_side_effects(run: ExerciseRun) -> None:
     for case, obs in run.each():
         if not obs.facts.get("x_requires_grad", True):
             raise CheckFailed(message("side.input_requires_grad_changed"))
+        untouched.values_kept(case, obs, "x")
         for name in case.meta.get("requires_grad", []):
             expect.grad_left_alone(case, obs, name)

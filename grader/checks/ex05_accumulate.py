@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from grader.cases import Case
-from grader.checks import diagnose, expect, show
+from grader.checks import diagnose, expect, show, untouched
 from grader.checks.draw import F32, F64, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import OFFSET, STEPPED, TRANSPOSED
@@ -44,7 +44,9 @@ def draw_cases(draw: Draw) -> list[Case]:
 
 def probe(fn, case: Case, rec: Recorder) -> None:
     x = case.tensors["x"]
-    rec.value("out", rec.call(fn, rec.watch(case.fn()), x, int(case.meta["times"])))
+    out = rec.call(fn, rec.watch(case.fn()), x, int(case.meta["times"]))
+    untouched.record_values(rec, "x", x)  # first, right after the call
+    rec.value("out", out)
     rec.tensor("x.grad", grad_of(x))
 
 
@@ -115,6 +117,7 @@ def test_side_effects(run: ExerciseRun) -> None:
         expect.detached(obs.facts["out"], what="x.grad")
         if not _grad_holds_result(case, obs):
             raise CheckFailed(message("side.grad_not_accumulated"))
+    expect.inputs_kept(run)  # x.grad grows by contract; x's values stay
     expect.grad_mode_kept(run)
 
 

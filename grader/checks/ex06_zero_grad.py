@@ -15,7 +15,7 @@ from dataclasses import replace
 import torch
 
 from grader.cases import Case
-from grader.checks import diagnose, expect, show
+from grader.checks import diagnose, expect, show, untouched
 from grader.checks.draw import F32, F64, MIN_DIM, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, OFFSET, STEPPED, TRANSPOSED
@@ -70,6 +70,7 @@ def draw_cases(draw: Draw) -> list[Case]:
 def probe(fn, case: Case, rec: Recorder) -> None:
     x = case.tensors["x"]
     out = rec.call(fn, [rec.watch(f) for f in case.fns()], x)
+    untouched.record_values(rec, "x", x)  # first: the probe writes to x.grad below
     rec.value("out", out)
     left = grad_of(x)
     rec.tensor("x.grad", left)
@@ -165,4 +166,5 @@ def test_side_effects(run: ExerciseRun) -> None:
             raise CheckFailed(
                 message("side.depends_on_grad", i=obs.facts["changed_by_later_grad"][0] + 1)
             )
+    expect.inputs_kept(run)  # x.grad is the contract's business; x's values stay
     expect.grad_mode_kept(run)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from grader.cases import Case
-from grader.checks import expect, show
+from grader.checks import expect, show, untouched
 from grader.checks.draw import F32, F64, Draw, Kind
 from grader.checks.run import CheckFailed, ExerciseRun, weight
 from grader.layout import OFFSET, STEPPED, TRANSPOSED
@@ -45,6 +45,7 @@ def draw_cases(draw: Draw) -> list[Case]:
 def probe(fn, case: Case, rec: Recorder) -> None:
     x = case.tensors["x"]
     out = rec.call(fn, x)
+    untouched.record_values(rec, "x", x)  # first: the probe writes through x below
     rec.value("out", out)
     rec.fact("x_requires_grad", bool(x.requires_grad))
     rec.tensor("x.grad", grad_of(x))
@@ -95,4 +96,5 @@ def test_side_effects(run: ExerciseRun) -> None:
             raise CheckFailed(message("side.x_lost_requires_grad"))
     for case, obs in run.each():
         expect.grad_left_alone(case, obs, "x")
+    expect.inputs_kept(run)  # the result may share x's memory; x's values stay
     expect.grad_mode_kept(run)

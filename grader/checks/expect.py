@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from grader.cases import Case
-from grader.checks import diagnose, show
+from grader.checks import diagnose, show, untouched
 from grader.checks.run import CheckFailed, ExerciseRun
 from grader.messages import message
 from grader.runner.execute import Observation
@@ -194,6 +194,22 @@ def grad_left_alone(case: Case, obs: Observation, name: str) -> None:
     after = obs.tensors.get(f"{name}.grad")
     if after is None or not diagnose.close(after, before, before.dtype):
         raise CheckFailed(message("side.grad_changed", name=name))
+
+
+def _just_x(case: Case) -> list[tuple[str, str]]:
+    del case
+    return [("x", "x")]
+
+
+def inputs_kept(
+    run: ExerciseRun, inputs: Callable[[Case], list[tuple[str, str]]] = _just_x
+) -> None:
+    """Every call, the ``grad_mode_only`` ones included, left the values of the
+    caller's inputs as they were (``untouched.values_kept``). ``inputs`` gives each
+    case's inputs as (name in the case, name the feedback uses)."""
+    for case, obs in [*run.each(), *run.grad_mode_only()]:
+        for name, label in inputs(case):
+            untouched.values_kept(case, obs, name, label=label)
 
 
 def grad_mode_kept(run: ExerciseRun) -> None:

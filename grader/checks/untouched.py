@@ -1,11 +1,17 @@
 """Inputs left as they were, and hidden functions called as often as the contract says.
 
-Exercises 9-12 (unit 2) promise that the inputs come back as they went in: the
-same values, ``requires_grad`` as it was, no new or changed ``.grad``, and no
-hook left registered on them. The probe side (``record``, in the sandboxed
-worker) reads these facts through descriptors captured from torch's C base class
-when this module is imported, before any learner code runs; the check side
-(``kept``, in the grader's process) compares them with the case.
+Every exercise but 7 (which updates its params in place by design) promises
+that the caller's inputs keep their values: ``record_values`` (in the sandboxed
+worker, right after the call returns) copies what the input holds then, and
+``values_kept`` (in the grader's process) compares it bit for bit with the case.
+Exercises 9-12 (unit 2) promise more: the inputs come back as they went in, with
+``requires_grad`` as it was, no new or changed ``.grad``, and no hook left
+registered on them (``record`` and ``kept``). Unit 1 leaves ``requires_grad``
+and ``.grad`` of x to each exercise's contract (exercise 1 may follow the
+tutorial and call ``x.requires_grad_()`` on the caller's x).
+
+The probe side reads these facts through descriptors captured from torch's C
+base class when this module is imported, before any learner code runs.
 
 ``Counted`` wraps a hidden function to count its calls (exercise 9's trunk is
 called once in all; exercise 11's f and g once each).
@@ -61,9 +67,52 @@ def _hook_count(found: object) -> int:
     return -1  # something that is not torch's own dict: a hook of some kind
 
 
+def record_values(rec: Recorder, name: str, t: torch.Tensor) -> None:
+    """``name``'s values as the call left them. Probes call this first thing after
+    the call returns, so that nothing the learner left behind (a hook, a view that
+    a later step writes through) can put the values back before they are read."""
+    rec.tensor(f"{name}.after", t)
+
+
+def same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Same dtype, same shape and the very same bits in every element (NaN equals
+    NaN, -0.0 does not equal 0.0). Only the elements each tensor views count: the
+    recorded copies hold nothing of the unused memory around a strided input."""
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    return torch.equal(_bits(a), _bits(b))
+
+
+def _bits(t: torch.Tensor) -> torch.Tensor:
+    flat = t.detach().cpu().resolve_conj().resolve_neg().reshape(-1).contiguous()
+    if flat.dtype == torch.bool:
+        flat = flat.to(torch.uint8)
+    return flat.view(torch.uint8)
+
+
+def values_kept(case: Case, obs: Observation, name: str, *, label: str | None = None) -> None:
+    """``name`` holds after the call exactly the values it held before: same dtype,
+    shape and device, the same bits in each element it views, and still a plain
+    tensor. ``label`` is how the feedback names it (``name`` if not given). Nothing
+    to compare where the probe recorded nothing."""
+    facts = obs.facts.get(f"{name}.after")
+    if facts is None:
+        return
+    before = case.tensors[name]
+    after = obs.tensors.get(f"{name}.after")
+    kept_all = (
+        facts.get("kind") == "tensor"
+        and facts.get("device") == torch.device(case.device).type
+        and after is not None
+        and same_bits(after, before)
+    )
+    if not kept_all:
+        raise CheckFailed(message("side.input_changed", name=label or name))
+
+
 def record(rec: Recorder, name: str, t: torch.Tensor) -> None:
     """After the call: ``name``'s values, requires_grad, .grad and hooks."""
-    rec.tensor(f"{name}.after", t)
+    record_values(rec, name, t)
     rec.fact(f"{name}.requires_grad", bool(_requires_grad(t)))
     rec.tensor(f"{name}.grad", grad_of(t))
     rec.fact(f"{name}.hooks", _hook_count(_hooks(t)) + _hook_count(_post_hooks(t)))
@@ -73,10 +122,7 @@ def kept(case: Case, obs: Observation, name: str, *, added: torch.Tensor | None 
     """``name`` is as it was before the call. ``added`` is the gradient the
     function computes for it: a .grad that grew by exactly that much was added to
     in place by backward(), which the feedback then says."""
-    before = case.tensors[name]
-    after = obs.tensors.get(f"{name}.after")
-    if after is not None and not torch.equal(after, before.detach().cpu()):
-        raise CheckFailed(message("side.input_changed", name=name))
+    values_kept(case, obs, name)
     wanted = name in case.meta.get("requires_grad", [])
     now = obs.facts.get(f"{name}.requires_grad")
     if now is not None and bool(now) != wanted:

@@ -94,7 +94,7 @@ MESSAGES: dict[str, str] = {
     "diag.multiplied_stale": "The gradient x already held was multiplied too: it looks like backward() ran once and .grad was then scaled by times. Run backward() times times, so only the new gradients add up.",
     "diag.backward_once": "Only one gradient was added to .grad: backward() ran once, or .grad was cleared between the backward() calls. Run backward() times times and let the gradients add up.",
     # unit 2: exercises 9-12
-    "side.input_changed": "The values of {name} changed during your function: leave the inputs as they are (no in-place operations on them).",
+    "side.input_changed": "The values of {name} changed during your function: leave the caller's inputs as they are. {name}.data and {name}.detach() share {name}'s memory, so an in-place operation on them (mul_, copy_, zero_, ...) changes {name} too, and so does assigning to {name}.data; compute on new tensors instead.",
     "side.input_now_requires_grad": "{name} requires grad after your function, and it did not before: make a leaf of your own with {name}.detach().requires_grad_(True) instead of changing the caller's tensor.",
     "side.input_lost_requires_grad": "{name} no longer requires grad after your function: do not switch it off on the caller's tensor.",
     "side.hook_left": "A hook is still registered on {name} after your function returned: keep the handle that register_hook returns and call handle.remove() when you are done, or get the gradient without a hook on {name}.",

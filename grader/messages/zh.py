@@ -94,7 +94,7 @@ MESSAGES: dict[str, str] = {
     "diag.multiplied_stale": "x 原来就有的梯度也被乘上了倍数：看起来你只调用了一次 backward()，然后把 .grad 乘以 times。请调用 backward() times 次，这样只有新的梯度会累加。",
     "diag.backward_once": ".grad 里只加上了一份梯度：要么 backward() 只调用了一次，要么在两次 backward() 之间把 .grad 清空了。请调用 backward() times 次，让梯度累加起来。",
     # unit 2: exercises 9-12
-    "side.input_changed": "{name} 的值在你的函数里被改动了：请保持输入不变（不要对它们做原地操作）。",
+    "side.input_changed": "{name} 的值在你的函数里被改动了：调用者传进来的输入要保持原样。{name}.data 和 {name}.detach() 与 {name} 共用同一块内存，对它们做原地操作（mul_、copy_、zero_ 等）也会改动 {name}，给 {name}.data 赋值同样如此；请在新的张量上计算。",
     "side.input_now_requires_grad": "调用你的函数之后 {name} 需要梯度了，而调用前并不需要：请用 {name}.detach().requires_grad_(True) 另做一个自己的叶子，不要改调用者的张量。",
     "side.input_lost_requires_grad": "调用你的函数之后 {name} 不再 requires_grad 了：不要去关调用者张量上的这个属性。",
     "side.hook_left": "函数返回后 {name} 上仍然挂着钩子：保存 register_hook 返回的句柄，用完后调用 handle.remove()；或者不在 {name} 上挂钩子也能拿到梯度。",

@@ -1630,6 +1630,12 @@ def save_weights(params, path):
 ## through NumPy: from_numpy of a CPU copy
 def save_weights(params, path):
     torch.save([torch.from_numpy(p.detach().cpu().numpy()) for p in params], path)
+## from_numpy imported by name, of a copy in NumPy
+from torch import from_numpy
+
+
+def save_weights(params, path):
+    torch.save([from_numpy(p.detach().numpy(force=True).copy()) for p in params], path)
 ## the legacy format, to("cpu", copy=True)
 def save_weights(params, path):
     weights = [p.detach().to("cpu", copy=True) for p in params]

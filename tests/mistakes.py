@@ -234,6 +234,19 @@ def vector_grad(f, x):
     y, pull = torch.func.vjp(f, x)
     (g,) = pull(torch.ones_like(y))
     return g.detach()
+## backward(ones with y's shape, dtype and device)
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.backward(torch.ones(y.shape, dtype=y.dtype, device=y.device))
+    return leaf.grad
+## backward(ones) without device=: a CPU gradient for a GPU output
+## | fails: values, type, side_effects | values: raised.exception
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_()
+    y = f(leaf)
+    y.backward(torch.ones(y.shape, dtype=y.dtype))
+    return leaf.grad
 ## backward(torch.ones_like(x)): right only when f(x) has x's shape
 ## | fails: values, type, side_effects
 def vector_grad(f, x):
@@ -1413,6 +1426,10 @@ def round_ste(x):
 ## the detach trick
 def round_ste(x):
     return x + (torch.round(x) - x).detach()
+## as_tensor first: x stays where it is
+def round_ste(x):
+    x = torch.as_tensor(x)
+    return x + (torch.round(x) - x).detach()
 ## the rounding step built under no_grad
 def round_ste(x):
     with torch.no_grad():
@@ -1649,6 +1666,14 @@ def to_numpy(t):
 ## | values: diag.numpy_on_gpu
 def to_numpy(t):
     return t.detach().numpy()
+## torch.tensor(t) copies on t's device | fails: values, type, side_effects
+## | values: diag.numpy_on_gpu
+def to_numpy(t):
+    return torch.tensor(t).numpy()
+## as_tensor of detach(), no cpu() | fails: values, type, side_effects
+## | values: diag.numpy_on_gpu
+def to_numpy(t):
+    return torch.as_tensor(t.detach()).numpy()
 ## numpy.array of tolist(): float64 | fails: type | type: type.numpy_dtype
 import numpy
 
@@ -1677,6 +1702,15 @@ def save_weights(params, path):
 ## .data, cpu, clone
 def save_weights(params, path):
     torch.save([p.data.cpu().clone() for p in params], path)
+## through NumPy: from_numpy of a CPU copy
+def save_weights(params, path):
+    torch.save([torch.from_numpy(p.detach().cpu().numpy()) for p in params], path)
+## from_numpy imported by name, of a copy in NumPy
+from torch import from_numpy
+
+
+def save_weights(params, path):
+    torch.save([from_numpy(p.detach().numpy(force=True).copy()) for p in params], path)
 ## the legacy format, to("cpu", copy=True)
 def save_weights(params, path):
     weights = [p.detach().to("cpu", copy=True) for p in params]
@@ -1687,6 +1721,9 @@ def save_weights(params, path):
 ## clone() without cpu() | fails: values | values: values.saved_on_gpu
 def save_weights(params, path):
     torch.save([p.data.clone() for p in params], path)
+## torch.tensor(p) copies on the GPU | fails: values | values: values.saved_on_gpu
+def save_weights(params, path):
+    torch.save([torch.tensor(p) for p in params], path)
 ## detach().cpu() of views: whole buffers | fails: values | values: diag.saved_whole_storage
 def save_weights(params, path):
     torch.save([p.detach().cpu() for p in params], path)

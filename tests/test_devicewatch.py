@@ -10,7 +10,14 @@ import numpy
 import pytest
 import torch
 
-from grader.runner.devicewatch import DEFAULT_DEVICE, MOVED_TO_CPU, NUMPY_ON_GPU, DeviceWatch
+from grader.runner import devicewatch
+from grader.runner.devicewatch import (
+    DEFAULT_DEVICE,
+    MADE_ON_CPU,
+    MOVED_TO_CPU,
+    NUMPY_ON_GPU,
+    DeviceWatch,
+)
 
 
 def watched(fn) -> str | None:  # type: ignore[no-untyped-def]
@@ -121,3 +128,118 @@ def test_saving_tensors_moved_to_the_cpu_writes_cpu() -> None:
     file = io.BytesIO()
     torch.save([torch.ones(2)], file)  # no watch: torch's own tags
     assert b"cuda" not in file.getvalue()
+
+
+# torch.tensor(t) warns that t.detach().clone() is the way to copy a tensor
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_tensor_as_data_keeps_its_device() -> None:
+    """torch.tensor(t), as_tensor(t) and asarray(t) without device= keep t's device."""
+    for make in (torch.tensor, torch.as_tensor, torch.asarray):
+        assert watched(lambda g, m=make: m(g.detach())) is None
+        assert watched(lambda g, m=make: m(g.detach(), dtype=torch.float64) * g) is None
+        assert watched(lambda g, m=make: m(g.detach().cpu())) == MOVED_TO_CPU
+        assert watched(lambda g, m=make: m(torch.ones(3)) * g) == DEFAULT_DEVICE
+        assert watched(lambda g, m=make: m([1.0, 2.0, 3.0]) * g) == DEFAULT_DEVICE
+        assert (
+            watched(lambda g, m=make: m(numpy.ones(3, dtype=numpy.float32)) * g) == DEFAULT_DEVICE
+        )
+    assert watched(lambda g: torch.tensor(data=g.detach())) is None
+    assert watched(lambda g: torch.asarray(obj=g.detach())) is None
+    assert watched(lambda g: torch.as_tensor(g.detach(), device="cpu")) == MOVED_TO_CPU
+    g = torch.ones(3)
+    with DeviceWatch() as watch:
+        same = torch.as_tensor(g)  # g itself: it stays unmarked
+    assert same is g and watch.why(g) is None
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_numpy_of_a_copy_made_from_a_tensor_still_on_the_gpu_fails() -> None:
+    assert numpy_result(lambda g: torch.tensor(g).numpy()) == NUMPY_ON_GPU
+    assert numpy_result(lambda g: torch.as_tensor(g.detach()).numpy()) == NUMPY_ON_GPU
+    assert numpy_result(lambda g: torch.asarray(g.detach()).numpy()) == NUMPY_ON_GPU
+    assert numpy_result(lambda g: torch.as_tensor(g.detach().cpu()).numpy()) == "ok"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_saving_copies_made_from_tensors_on_the_gpu_writes_a_gpu_location() -> None:
+    gpu = ["cuda:0", "cuda:0"]
+    assert saved_locations(lambda ps, f: torch.save([torch.tensor(p) for p in ps], f)) == gpu
+    assert saved_locations(lambda ps, f: torch.save([torch.as_tensor(p) for p in ps], f)) == gpu
+
+
+@pytest.fixture
+def installed():  # type: ignore[no-untyped-def]
+    """torch.from_numpy and torch.frombuffer wrapped, as in a worker; put back after."""
+    saved = torch.from_numpy, torch.frombuffer
+    devicewatch.install()
+    yield
+    torch.from_numpy, torch.frombuffer = saved
+
+
+def test_from_numpy_and_frombuffer_make_cpu_tensors(installed) -> None:  # type: ignore[no-untyped-def]
+    wrapped = torch.from_numpy
+    devicewatch.install()  # twice: still one wrapper
+    assert torch.from_numpy is wrapped and torch.from_numpy.__wrapped__ is not wrapped
+    from_numpy = torch.from_numpy  # bound as a learner's `from torch import from_numpy` binds it
+    assert watched(lambda g: from_numpy(g.detach().cpu().numpy())) == MADE_ON_CPU
+    assert watched(lambda g: torch.from_numpy(numpy.ones(3)) * g) == MADE_ON_CPU
+    assert watched(lambda g: torch.frombuffer(bytearray(8), dtype=torch.float32)) == MADE_ON_CPU
+    assert numpy_result(lambda g: torch.from_numpy(g.numpy(force=True)).numpy()) == "ok"
+    t = torch.from_numpy(numpy.ones(2))  # no watch: only calls through
+    assert isinstance(t, torch.Tensor) and t.dtype == torch.float64
+
+
+def test_saving_tensors_made_from_numpy_writes_cpu(installed) -> None:  # type: ignore[no-untyped-def]
+    def save(ps, f):  # type: ignore[no-untyped-def]
+        torch.save([torch.from_numpy(p.detach().cpu().numpy()) for p in ps], f)
+
+    assert saved_locations(save) == ["cpu", "cpu"]
+
+
+def backward_result(fn) -> str:  # type: ignore[no-untyped-def]
+    """``ok`` or the RuntimeError's message, for ``fn(leaf, y)`` with ``y = leaf * 2``."""
+    leaf = torch.arange(6, dtype=torch.float32).reshape(2, 3).requires_grad_()
+    try:
+        with DeviceWatch():
+            y = leaf * 2
+            fn(leaf, y)
+    except RuntimeError as exc:
+        return str(exc)
+    return "ok"
+
+
+CUDA_GRADIENT = "invalid gradient at index 0 - expected device cuda:0 but got cpu"
+
+
+def test_a_cpu_gradient_for_an_output_on_the_gpu_fails_as_on_a_gpu() -> None:
+    grad = torch.autograd.grad
+    for fn in (
+        lambda x, y: y.backward(torch.ones(y.shape, dtype=y.dtype)),
+        lambda x, y: y.backward(gradient=torch.ones(2, 3)),
+        lambda x, y: y.backward(torch.ones_like(y).cpu()),
+        lambda x, y: torch.autograd.backward(y, torch.ones(2, 3)),
+        lambda x, y: torch.autograd.backward([y], [torch.ones(2, 3)]),
+        lambda x, y: grad(y, x, torch.ones(2, 3)),
+        lambda x, y: grad(y, x, torch.ones(4, 2, 3), is_grads_batched=True),  # a batch of them
+    ):
+        assert backward_result(fn) == CUDA_GRADIENT
+    second = backward_result(lambda x, y: grad([y.sum(), y], [x], [None, torch.ones(2, 3)]))
+    assert second == CUDA_GRADIENT.replace("index 0", "index 1")
+
+
+def test_gradients_on_the_outputs_device_or_0d_pass() -> None:
+    grad = torch.autograd.grad
+    twice = lambda t: t * 2  # noqa: E731
+    for fn in (
+        lambda x, y: y.backward(torch.ones_like(y)),
+        lambda x, y: grad(y, x, torch.ones_like(y)),
+        lambda x, y: y.sum().backward(torch.tensor(1.0)),  # 0-d: autograd moves it
+        lambda x, y: y.sum().backward(),
+        lambda x, y: y.cpu().backward(torch.ones(2, 3)),  # both on the CPU
+        lambda x, y: torch.autograd.backward(y.sum()),
+        lambda x, y: grad(y.sum(), x, torch.ones(4), is_grads_batched=True),  # a batch of 0-d
+        lambda x, y: torch.autograd.functional.vjp(twice, x.detach(), torch.ones_like(y)),
+        lambda x, y: torch.autograd.functional.jacobian(twice, x.detach()),
+        lambda x, y: torch.func.vjp(twice, x.detach())[1](torch.ones_like(y)),
+    ):
+        assert backward_result(fn) == "ok"

@@ -259,7 +259,8 @@ def device_agnostic(run: ExerciseRun, keys: list[str], what: str) -> None:
 
     On a CPU-only machine the case marked ``watch_device`` runs under
     ``grader.runner.devicewatch.DeviceWatch``, which marks results that would have
-    left a GPU input's device (``.cpu()``, factories without ``device=``).
+    left a GPU input's device (``.cpu()``, factories without ``device=``,
+    ``torch.from_numpy``).
     """
     del keys  # the watch covers the whole returned value
     for _case, obs in run.each():
@@ -268,6 +269,8 @@ def device_agnostic(run: ExerciseRun, keys: list[str], what: str) -> None:
             raise CheckFailed(message("type.moved_to_cpu", what=what))
         if why == "default_device":
             raise CheckFailed(message("type.default_device", what=what, got="cpu"))
+        if why == "made_on_cpu":
+            raise CheckFailed(message("type.made_on_cpu", what=what))
 
 
 def with_raised_diagnosis(

@@ -42,6 +42,7 @@ MESSAGES: dict[str, str] = {
     "type.device": "{what}: expected a tensor on the input's device ({expected}), got one on {got}. Do not move results with .cpu() or .to(...).",
     "type.moved_to_cpu": "{what}: your code copies tensors to the CPU (.cpu(), .tolist() or .numpy()), so it fails for inputs on other devices. Keep results on the input's device.",
     "type.default_device": "{what}: your result is built from a tensor created without device= (like torch.zeros(shape) or torch.tensor(...)), which lands on the default device ({got}); for inputs on a GPU it would be on the wrong device. Use torch.zeros_like(x), or pass device=x.device and dtype=x.dtype.",
+    "type.made_on_cpu": "{what}: your result is built with torch.from_numpy or torch.frombuffer, which always make a CPU tensor, so for inputs on a GPU it would be on the wrong device. Keep results on the input's device: add .to(x.device), or stay with torch operations.",
     # Side effects
     "side.requires_grad": "{what} still requires grad or is attached to the graph (it has a grad_fn). Return a plain tensor: x.grad, or the result of .detach().",
     "side.grad_mode_left_off": "Gradient recording was still switched off after your function returned. Use `with torch.no_grad():` (or the decorator), which switches it back on; do not call torch.set_grad_enabled(False) on its own.",

@@ -42,6 +42,7 @@ MESSAGES: dict[str, str] = {
     "type.device": "{what}：张量应当在输入所在的设备上（{expected}），实际在 {got} 上。不要用 .cpu() 或 .to(...) 挪动结果。",
     "type.moved_to_cpu": "{what}：你的代码把张量复制到了 CPU（.cpu()、.tolist() 或 .numpy()），所以输入在其他设备上时就会出错。结果要留在输入所在的设备上。",
     "type.default_device": "{what}：输入在另一个设备上时，你的结果却建在了默认设备“{got}”上。新建张量时请写 device=x.device，或者用 torch.zeros_like(x)。",
+    "type.made_on_cpu": "{what}：你的结果是用 torch.from_numpy 或 torch.frombuffer 建的，它们总是在 CPU 上建张量，所以输入在 GPU 上时结果就在错误的设备上。结果要留在输入所在的设备上：加上 .to(x.device)，或者只用 torch 的运算。",
     # 副作用
     "side.requires_grad": "{what} 仍然 requires_grad，或者还连在计算图上（它有 grad_fn）。请返回一个普通张量：x.grad，或者 .detach() 的结果。",
     "side.grad_mode_left_off": "你的函数返回后，梯度记录仍处于关闭状态。请用 `with torch.no_grad():`（或装饰器写法），它结束时会自动恢复；不要单独调用 torch.set_grad_enabled(False)。",

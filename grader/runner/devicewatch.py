@@ -23,8 +23,17 @@ says where the data would have been:
   (torch.save asks each tensor for ``untyped_storage()``; the watch notes which
   of those tensors are unmarked.)
 
-Tensors the watch never sees made (``torch.from_numpy``, ``torch.frombuffer``)
-count as the inputs' device, like any unmarked tensor.
+A third fails on a GPU too: a gradient handed to autograd (``y.backward(g)``,
+``torch.autograd.backward``, ``grad_outputs=`` of ``torch.autograd.grad``) that
+would be on the CPU while its output would be on the GPU raises CUDA's
+``RuntimeError`` ("invalid gradient at index 0 - expected device cuda:0 but got
+cpu"), unless the gradient is 0-d (autograd moves those itself).
+
+``torch.tensor(t)``, ``torch.as_tensor(t)`` and ``torch.asarray(t)`` without
+``device=`` keep the device of a tensor ``t``: their result is marked only when
+``t`` is. No torch function mode sees ``torch.from_numpy`` or ``torch.frombuffer``
+run, so ``install`` wraps them once in the worker, before any learner code loads:
+while a watch is on, their results are marked as made on the CPU.
 
 (PyTorch's ``meta`` device would show the same, but on torch 2.x its elementwise
 kernels import torch._dynamo, which costs over a second per worker.)
@@ -32,6 +41,8 @@ kernels import torch._dynamo, which costs over a second per worker.)
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -45,6 +56,8 @@ _TO_CPU = (_TENSOR.cpu, _TENSOR.numpy, _TENSOR.tolist)
 _INDEXING = (_TENSOR.__getitem__, _TENSOR.__setitem__)
 _TO_NUMPY = (_TENSOR.numpy, _TENSOR.__array__)
 _STORAGE = _TENSOR.untyped_storage
+_FROM_DATA = (torch.tensor, torch.as_tensor, torch.asarray)  # keep a tensor's device
+_BACKWARD = (_TENSOR.backward, torch.autograd.backward, torch.autograd.grad)
 GPU = "cuda:0"  # the device a watched input stands for
 NUMPY_ON_GPU = (
     f"can't convert {GPU} device type tensor to numpy. "
@@ -54,6 +67,7 @@ _TAG_PRIORITY = -(2**31)  # before torch's own taggers (cpu is 10)
 
 DEFAULT_DEVICE = "default_device"
 MOVED_TO_CPU = "moved_to_cpu"
+MADE_ON_CPU = "made_on_cpu"  # torch.from_numpy, torch.frombuffer
 
 
 def _targets_cpu(args: tuple, kwargs: dict) -> bool:
@@ -80,6 +94,34 @@ def _forced(func: Any, args: tuple, kwargs: dict) -> bool:
     return bool(kwargs.get("force", args[1] if len(args) > 1 else False))
 
 
+def _data(args: tuple, kwargs: dict) -> Any:
+    """The data argument of ``torch.tensor`` / ``as_tensor`` / ``asarray``."""
+    if args:
+        return args[0]
+    return kwargs.get("data", kwargs.get("obj"))
+
+
+def _as_tuple(value: Any) -> tuple:
+    """A tensor, or a list or tuple of them, as a tuple (anything else: nothing, so
+    a generator is left for autograd to read)."""
+    if isinstance(value, _TENSOR):
+        return (value,)
+    return tuple(value) if isinstance(value, (list, tuple)) else ()
+
+
+def _roots(func: Any, args: tuple, kwargs: dict) -> tuple[tuple, tuple, int]:
+    """The outputs a backward call starts from, the gradients handed for them, and
+    how many leading dims of each gradient are a batch (``is_grads_batched``)."""
+    if func is _TENSOR.backward:
+        return args[:1], _as_tuple(kwargs.get("gradient", args[1] if len(args) > 1 else None)), 0
+    outputs = _as_tuple(args[0] if args else kwargs.get("tensors", kwargs.get("outputs")))
+    if func is torch.autograd.backward:
+        grads = kwargs.get("grad_tensors", args[1] if len(args) > 1 else None)
+        return outputs, _as_tuple(grads), 0
+    grads = kwargs.get("grad_outputs", args[2] if len(args) > 2 else None)
+    return outputs, _as_tuple(grads), int(bool(kwargs.get("is_grads_batched")))
+
+
 _ACTIVE: list[DeviceWatch] = []
 
 
@@ -96,6 +138,33 @@ def _no_restore(storage: Any, location: str) -> None:
 
 
 _ENTRY = (_TAG_PRIORITY, _tag, _no_restore)
+_WRAPPERS: set[Any] = set()
+
+
+def _made_on_cpu(make: Callable[..., Any]) -> Callable[..., Any]:
+    """``make`` (torch.from_numpy, torch.frombuffer), marking its result while a
+    watch is on: on a GPU it is a CPU tensor all the same."""
+
+    @functools.wraps(make)
+    def made(*args: Any, **kwargs: Any) -> Any:
+        out = make(*args, **kwargs)
+        if _ACTIVE:
+            _ACTIVE[-1]._mark(out, MADE_ON_CPU)
+        return out
+
+    _WRAPPERS.add(made)
+    return made
+
+
+def install() -> None:
+    """Wrap ``torch.from_numpy`` and ``torch.frombuffer`` (see the module's docstring).
+    The worker calls this once, before the snapshot of its trusted state and before
+    any learner code, so ``from torch import from_numpy`` gets the wrapper too.
+    Without a watch on, the wrappers only call through. Calling it again does nothing."""
+    for name in ("from_numpy", "frombuffer"):
+        current = getattr(torch, name)
+        if current not in _WRAPPERS:
+            setattr(torch, name, _made_on_cpu(current))
 
 
 class DeviceWatch(TorchFunctionMode):
@@ -141,10 +210,18 @@ class DeviceWatch(TorchFunctionMode):
         if func in _TO_NUMPY and args and not _forced(func, args, kwargs):
             if isinstance(args[0], _TENSOR) and id(args[0]) not in self._marks:
                 raise TypeError(NUMPY_ON_GPU)  # as CUDA does, before anything else
+        if func in _BACKWARD and self._marks:
+            self._check_gradients(func, args, kwargs)
         out = func(*args, **kwargs)
         if func is _STORAGE and args and isinstance(args[0], _TENSOR):
             self.storages[int(out.data_ptr())] = id(args[0]) not in self._marks
             return out
+        if func in _FROM_DATA and kwargs.get("device") is None:
+            data = _data(args, kwargs)
+            if isinstance(data, _TENSOR):  # the result is on data's device (maybe data itself)
+                if id(data) in self._marks and out is not data:
+                    self._mark(out, self._marks[id(data)][0])
+                return out
         if func in _FACTORIES and kwargs.get("device") is None:
             self._mark(out, DEFAULT_DEVICE)
             return out
@@ -168,3 +245,17 @@ class DeviceWatch(TorchFunctionMode):
         if marked and (len(marked) == len(inputs) or any(t.dim() > 0 for t in marked)):
             self._mark(out, self._marks[id(marked[0])][0])
         return out
+
+    def _check_gradients(self, func: Any, args: tuple, kwargs: dict) -> None:
+        """Raise CUDA's error for a gradient that would be on the CPU, handed for an
+        output that would be on the GPU (0-d gradients are moved, as autograd does)."""
+        outputs, grads, batch = _roots(func, args, kwargs)
+        for i, (out, grad) in enumerate(zip(outputs, grads, strict=False)):
+            if not isinstance(out, _TENSOR) or not isinstance(grad, _TENSOR):
+                continue
+            if id(out) in self._marks or id(grad) not in self._marks:
+                continue
+            if grad.dim() > batch:
+                raise RuntimeError(
+                    f"invalid gradient at index {i} - expected device {GPU} but got cpu"
+                )

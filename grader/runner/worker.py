@@ -28,7 +28,7 @@ import torch
 
 from grader import registry
 from grader.cases import unpack
-from grader.runner import optimwatch, wire
+from grader.runner import devicewatch, optimwatch, wire
 from grader.runner.health import Health
 from grader.runner.namespaces import SETUP_FAILED, Isolation, drop_capabilities, isolate_worker
 from grader.runner.observe import Recorder
@@ -49,7 +49,9 @@ _MAX_FRAMES = 8
 def prepare_zygote() -> Callable[[int, int, dict], None]:
     """Done once in the zygote for all its workers: import what sending an answer
     needs, find what the optimizer watch wraps, and take the snapshot of the
-    trusted state (workers on the CPU reuse it)."""
+    trusted state (workers on the CPU reuse it). The device watch's wrappers of
+    torch.from_numpy and torch.frombuffer go in first, so the snapshot keeps them."""
+    devicewatch.install()
     wire.encode({"f": torch.zeros(1), "d": torch.zeros(1, dtype=torch.float64)}, {})
     optim = optimwatch.targets()
     # As root, workers switch to a user who may not walk the path to the Python
@@ -147,6 +149,7 @@ def run_exercises(
     sends ``stop`` and ends, and the grader gives the rest fresh workers. A file
     that leaves a thread running or exhausts memory ends the worker too.
     """
+    devicewatch.install()  # done already where the zygote prepared the worker
     jobs = list(doc["exercises"])
     cases = [unpack(_prefixed(tensors, f"{e}/"), job["cases"]) for e, job in enumerate(jobs)]
     if _start_devices([c for found in cases for c in found]) or world is None:

@@ -183,6 +183,17 @@ def scalar_grad(f, x):
     f(leaf).backward()
     torch.set_grad_enabled(False)
     return leaf.grad
+## computed in float32, cast back | fails: values | values: diag.float32_precision
+def scalar_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).backward()
+    return leaf.grad.to(x.dtype)
+## computed in float32 | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
+def scalar_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).backward()
+    return leaf.grad
 """,
 )
 
@@ -295,6 +306,17 @@ def vector_grad(f, x):
     out = torch.zeros(x.shape, device=x.device)
     out += leaf.grad
     return out
+## computed in float32, cast back | fails: values | values: diag.float32_precision
+def vector_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).sum().backward()
+    return leaf.grad.to(x.dtype)
+## computed in float32 | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
+def vector_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).sum().backward()
+    return leaf.grad
 """,
 )
 
@@ -454,6 +476,15 @@ def evaluate_without_grad(f, x):
 def evaluate_without_grad(f, x):
     x.requires_grad_(False)
     return f(x)
+## computed in float32, cast back | fails: values | values: diag.float32_precision
+def evaluate_without_grad(f, x):
+    with torch.no_grad():
+        return f(x.float()).to(x.dtype)
+## computed in float32 | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
+def evaluate_without_grad(f, x):
+    with torch.no_grad():
+        return f(x.float())
 """,
 )
 

@@ -3,6 +3,7 @@ feedback that says what was expected, what came back, and the likely mistake."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,10 @@ from grader.checks.run import CheckFailed, ExerciseRun
 from grader.messages import message
 from grader.runner.execute import Observation
 from grader.runner.observe import MAX_ITEMS
+
+
+class PrecisionOnly(CheckFailed):
+    """A float64 value that is right within float32's tolerance but not float64's."""
 
 
 def returned(obs: Observation, key: str, what: str) -> Tensor:
@@ -117,11 +122,33 @@ def values(
     why = diagnose.explain(
         got, expected, dtype, numel=numel, predictions=predicted, gradient=gradient
     )
-    raise CheckFailed(
-        message(
-            "values.mismatch", where=where, expected=show.tensor(expected), got=show.tensor(got)
-        ).plus(*why)
+    shown_expected, shown_got = show.apart(expected, got)
+    failed = PrecisionOnly if diagnose.in_float32(got, expected, dtype) else CheckFailed
+    raise failed(
+        message("values.mismatch", where=where, expected=shown_expected, got=shown_got).plus(*why)
     )
+
+
+def source_first(
+    source: Callable[[ExerciseRun], None],
+) -> Callable[[Callable[[ExerciseRun], None]], Callable[[ExerciseRun], None]]:
+    """A values check that, when a value is off at float32's precision only, first
+    runs ``source`` (``autograd_used`` or the like): finite differences in float64
+    are that close too, and then where the numbers came from is the mistake to
+    name, not their precision."""
+
+    def wrap(check: Callable[[ExerciseRun], None]) -> Callable[[ExerciseRun], None]:
+        @functools.wraps(check)
+        def checked(run: ExerciseRun) -> None:
+            try:
+                check(run)
+            except PrecisionOnly:
+                source(run)
+                raise
+
+        return checked
+
+    return wrap
 
 
 def autograd_used(run: ExerciseRun, need: Callable[[Case], int] = lambda case: 1) -> None:

@@ -299,7 +299,8 @@ def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
     f(leaf).sum().backward()
     return leaf.grad.tolist()
-## zeros of the default dtype | fails: type | type: type.dtype
+## zeros of the default dtype: float32 values | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
 def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
     f(leaf).sum().backward()

@@ -190,6 +190,17 @@ def scalar_grad(f, x):
     f(leaf).backward()
     x.copy_(leaf.grad)
     return x
+## computed in float32, cast back | fails: values | values: diag.float32_precision
+def scalar_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).backward()
+    return leaf.grad.to(x.dtype)
+## computed in float32 | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
+def scalar_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).backward()
+    return leaf.grad
 """,
 )
 
@@ -317,7 +328,8 @@ def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
     f(leaf).sum().backward()
     return leaf.grad.tolist()
-## zeros of the default dtype | fails: type | type: type.dtype
+## zeros of the default dtype: float32 values | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
 def vector_grad(f, x):
     leaf = x.detach().requires_grad_()
     f(leaf).sum().backward()
@@ -333,6 +345,17 @@ def vector_grad(f, x):
     x.requires_grad_(False)
     x.data = g
     return x
+## computed in float32, cast back | fails: values | values: diag.float32_precision
+def vector_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).sum().backward()
+    return leaf.grad.to(x.dtype)
+## computed in float32 | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
+def vector_grad(f, x):
+    leaf = x.detach().float().requires_grad_(True)
+    f(leaf).sum().backward()
+    return leaf.grad
 """,
 )
 
@@ -519,6 +542,15 @@ def evaluate_without_grad(f, x):
         except RuntimeError:  # an expanded x cannot be written in place
             pass
     return y
+## computed in float32, cast back | fails: values | values: diag.float32_precision
+def evaluate_without_grad(f, x):
+    with torch.no_grad():
+        return f(x.float()).to(x.dtype)
+## computed in float32 | fails: values, type | values: diag.float32_precision
+## | type: type.dtype
+def evaluate_without_grad(f, x):
+    with torch.no_grad():
+        return f(x.float())
 """,
 )
 

@@ -16,7 +16,7 @@ import torch
 from conftest import run_grade
 from mistakes import SEEDS, VARIANTS, Variant, grade_variants
 
-from grader.checks import diagnose
+from grader.checks import diagnose, show
 from grader.messages import CATALOGUES, Feedback, message
 from grader.report import text as text_report
 from grader.results import SubmissionResult
@@ -233,3 +233,24 @@ def test_credit_per_check_in_json_and_text(submission) -> None:
     assert "type, side_effects: passed, but these points count only once the values" in shown
     assert "partial credit" not in shown
     assert "[values]" in shown and "f(x), not its derivative" in shown
+
+
+def test_explain_names_float32_precision_for_float64_results() -> None:
+    e = _t(0.2672000123, -1.5, 4.25)
+    got = e * (1 + 3e-8)  # right to about 7 digits: float32's precision
+    assert not diagnose.close(got, e, torch.float64)
+    assert _keys(got, e) == ["diag.float32_precision"]
+    assert [f.key for f in diagnose.explain(got, e, torch.float32)] == []
+    assert _keys(e * (1 + 1e-15), e) == []  # float64 rounding: not a mistake at all
+    assert diagnose.close(e * (1 + 1e-14), e, torch.float64)
+    # another story that fits as well: name none
+    assert _keys(got, e, predictions=[("diag.returned_value", got.clone())]) == []
+
+
+def test_values_that_print_alike_are_shown_with_more_digits() -> None:
+    e = torch.tensor(0.26720001234, dtype=torch.float64)
+    got = torch.tensor(0.26720003, dtype=torch.float64)
+    assert show.tensor(e) == show.tensor(got) == "0.2672"
+    shown_e, shown_got = show.apart(e, got)
+    assert shown_e != shown_got and shown_e.startswith("0.2672000")
+    assert show.apart(_t(1.5, 2.0), _t(1.5, 3.0)) == ("[1.5, 2]", "[1.5, 3]")

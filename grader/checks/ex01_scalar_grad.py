@@ -47,6 +47,7 @@ def reference(case: Case) -> torch.Tensor:
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         x = case.tensors["x"]

@@ -63,6 +63,7 @@ def _predictions(case: Case) -> list[tuple[str, torch.Tensor]]:
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         x = case.tensors["x"]

@@ -90,6 +90,7 @@ def output(case: Case) -> torch.Tensor:
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         n = expect.sequence(obs.facts, int(case.meta["n_x"]), what="partial_grads")

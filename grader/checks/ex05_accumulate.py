@@ -90,6 +90,7 @@ def _predictions(case: Case) -> list[diagnose.Prediction]:
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         x = case.tensors["x"]

@@ -131,6 +131,7 @@ def _diagnosis(
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         n = expect.sequence(obs.facts, len(case.meta["fs"]), what="fresh_grads")

@@ -141,6 +141,7 @@ def _heads(case: Case, facts: dict) -> int:
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     try:
         _values(run)

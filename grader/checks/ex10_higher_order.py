@@ -160,6 +160,7 @@ def _predictions(case: Case, *, first_only: bool = False) -> list[diagnose.Predi
 
 
 @weight(6)
+@expect.source_first(lambda run: _second_order(run))
 def test_values(run: ExerciseRun) -> None:
     try:
         _values(run)
@@ -193,6 +194,11 @@ def _values(run: ExerciseRun) -> None:
             dtype=x.dtype,
             predictions=lambda case=case, obs=obs: _predictions(case, first_only=_first_only(obs)),
         )
+    _second_order(run)
+
+
+def _second_order(run: ExerciseRun) -> None:
+    """H·v came from differentiating a gradient again, in every case."""
     for _case, obs in run.each():
         if obs.facts.get("second_order", 0) < 1:
             raise CheckFailed(message("values.not_second_order"))

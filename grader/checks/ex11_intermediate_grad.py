@@ -112,6 +112,7 @@ def _pair(facts: dict) -> None:
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         _pair(obs.facts)

@@ -159,6 +159,7 @@ def where(case: Case) -> str:
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     for case, obs in run.each():
         x = case.tensors["x"]

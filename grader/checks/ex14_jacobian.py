@@ -128,6 +128,7 @@ RAISED = {"a second time": "diag.jacobian_retain_graph"}
 
 
 @weight(6)
+@expect.source_first(expect.autograd_used)
 def test_values(run: ExerciseRun) -> None:
     try:
         for case, obs in run.each():

@@ -9,23 +9,36 @@ from grader.cases import Case
 from grader.functions import FORMULAS, INPUT_NAMES
 
 MAX_SHOWN = 6
+DIGITS = 4  # significant digits shown, unless more are needed to tell values apart
 
 
-def number(v: float) -> str:
-    return f"{v:.4g}"
+def number(v: float, digits: int = DIGITS) -> str:
+    return f"{v:.{digits}g}"
 
 
-def tensor(t: Tensor) -> str:
+def tensor(t: Tensor, digits: int = DIGITS) -> str:
     """``1.25`` for 0-d, ``[1.25, -0.5]`` when small, else shape and first values."""
     t = t.detach().to("cpu", torch.float64)
     flat = t.reshape(-1).tolist()
     if t.dim() == 0:
-        return number(flat[0])
-    shown = ", ".join(number(v) for v in flat[:MAX_SHOWN])
+        return number(flat[0], digits)
+    shown = ", ".join(number(v, digits) for v in flat[:MAX_SHOWN])
     if t.numel() <= MAX_SHOWN and t.dim() == 1:
         return f"[{shown}]"
     more = ", …" if t.numel() > MAX_SHOWN else ""
     return f"shape {shape(t.shape)}: [{shown}{more}]"
+
+
+def apart(expected: Tensor, got: Tensor) -> tuple[str, str]:
+    """``expected`` and ``got`` as ``tensor`` writes them, with as many significant
+    digits as it takes (4 to 17) for the two to read differently, so a gap that
+    only precision explains (0.2672 against 0.2672) shows: 0.26720001 against
+    0.26720002."""
+    for digits in range(DIGITS, 18):
+        shown = tensor(expected, digits), tensor(got, digits)
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def shape(s: torch.Size | tuple[int, ...] | list[int]) -> str:

@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     # Diagnoses
     "diag.returned_value": "That is the value f(x), not its derivative: call backward() (or torch.autograd.grad) and return the gradient.",
     "diag.hardcoded_seed": "That is 2*x + 2, the derivative of the example x**2 + 2*x + 7 only: the function changes from call to call, so let autograd compute the derivative of f.",
+    "diag.float32_precision": "Your result matches only to about 7 significant digits, the precision of float32: it looks like it was computed in float32 (.float(), or float32 tensors mixed in) and cast back. Keep the input's dtype (float64 here) for every step: do not call .float(), and create new tensors with dtype=x.dtype.",
     "diag.not_finite": "Your result holds inf or NaN values.",
     "diag.zeros": "Your result is all zeros: did the gradient get cleared after backward(), or was backward() never called?",
     "diag.sign": "Your result has the right size but the opposite sign.",

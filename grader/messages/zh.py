@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     # 诊断
     "diag.returned_value": "这是函数值 f(x)，不是它的导数：先调用 backward()（或 torch.autograd.grad），再返回梯度。",
     "diag.hardcoded_seed": "这是 2*x + 2，只是示例 x**2 + 2*x + 7 的导数：每次调用的函数都不一样，请让 autograd 去求 f 的导数。",
+    "diag.float32_precision": "你的结果只在约 7 位有效数字内正确，这正是 float32 的精度：看起来是先用 float32 计算（调用了 .float()，或混入了 float32 张量）再转换回来的。每一步都要保持输入的 dtype（这里是 float64）：不要调用 .float()，新建张量时使用 dtype=x.dtype。",
     "diag.not_finite": "你的结果里有 inf 或 NaN。",
     "diag.zeros": "你的结果全是零：是不是在 backward() 之后把梯度清空了，或者根本没调用 backward()？",
     "diag.sign": "你的结果大小对了，但符号反了。",

@@ -1030,6 +1030,17 @@ def detach_alias(x):
 TRUNK = variants(
     "shared_trunk_grads",
     """
+## heads on a cut copy, then one batched pass through the trunk (rows of one buffer)
+def shared_trunk_grads(trunk, heads, x):
+    with torch.enable_grad():
+        leaf = x.detach().requires_grad_()
+        z = trunk(leaf)
+        cut = z.detach().requires_grad_()
+        gzs = [torch.autograd.grad(h(cut).sum(), cut)[0] for h in heads]
+        (gs,) = torch.autograd.grad(
+            z, leaf, grad_outputs=torch.stack(gzs), is_grads_batched=True
+        )
+    return list(gs.unbind(0))
 ## backward(retain_graph=True), .grad cleared and copied
 def shared_trunk_grads(trunk, heads, x):
     leaf = x.detach().requires_grad_()

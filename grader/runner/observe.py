@@ -29,6 +29,10 @@ _grad_fn = _BASE.grad_fn.__get__
 _grad = _BASE.grad.__get__
 _is_leaf = _BASE.is_leaf.__get__
 _layout = _BASE.layout.__get__
+_numel = _BASE.numel
+_element_size = _BASE.element_size
+_storage_offset = _BASE.storage_offset
+_stride = _BASE.stride
 _is_quantized = _BASE.is_quantized.__get__
 _is_nested = _BASE.is_nested.__get__
 _STRIDED = torch.strided
@@ -86,10 +90,30 @@ def storage_ptr(t: Tensor) -> int:
 
 
 def shared_pairs(out: object) -> list[list[int]]:
-    """Pairs [i, j] of entries of a returned list or tuple that share storage."""
+    """Pairs [i, j] of entries of a returned list or tuple whose memory overlaps
+    (the same storage, and spans that meet): writing to one could change the
+    other. Views of one buffer that never meet, such as the rows ``unbind(0)``
+    gives, are independent."""
     items = list(out)[:MAX_ITEMS] if type(out) in (list, tuple) else []  # type: ignore[call-overload]
-    ptrs = {i: storage_ptr(t) for i, t in enumerate(items) if type(t) is _TENSOR}
-    return [[i, j] for i, p in ptrs.items() for j, q in ptrs.items() if i < j and p and p == q]
+    spans = {i: _span(t) for i, t in enumerate(items) if type(t) is _TENSOR}
+    return [
+        [i, j]
+        for i, a in spans.items()
+        for j, b in spans.items()
+        if i < j and a[0] and a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+    ]
+
+
+def _span(t: Tensor) -> tuple[int, int, int]:
+    """(storage address, first byte, one past the last byte) of the elements ``t``
+    views; an empty tensor spans nothing."""
+    base = storage_ptr(t)
+    if base == 0 or _numel(t) == 0:
+        return (base, 0, 0)
+    size = _element_size(t)
+    first = _storage_offset(t) * size
+    reach = sum((n - 1) * abs(s) for n, s in zip(_shape(t), _stride(t), strict=True))
+    return (base, first, first + (reach + 1) * size)
 
 
 def cpu_copy(t: Tensor) -> Tensor:

@@ -735,6 +735,36 @@ def fresh_grads(fs, x):
         f(x).sum().backward()
         out.append(x.grad)
     return out
+## x.grad left as an inference tensor
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        f(x).sum().backward()
+        out.append(x.grad.clone())
+    with torch.inference_mode():
+        x.grad = torch.zeros_like(x)
+    return out
+## x.grad left as an expanded tensor
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        f(x).sum().backward()
+        out.append(x.grad.clone())
+    x.grad = torch.zeros((), dtype=x.dtype, device=x.device).expand_as(x)
+    return out
+## last entry is x.grad, an inference tensor | fails: side_effects
+## | side_effects: side.depends_on_grad
+def fresh_grads(fs, x):
+    out = []
+    for f in fs:
+        x.grad = None
+        f(x).sum().backward()
+        with torch.inference_mode():
+            x.grad = x.grad.clone()
+        out.append(x.grad)
+    return out
 """,
 )
 
@@ -1010,9 +1040,26 @@ def detach_alias(x):
 ## detaches x in place | fails: side_effects | side_effects: side.x_lost_requires_grad
 def detach_alias(x):
     return x.detach_()
-## a NumPy array, through the CPU | fails: type | type: type.numpy
+## a NumPy array, through the CPU: a copy on a GPU (and under the device watch)
+## | fails: values, type | values: diag.copy_not_alias | type: type.numpy
 def detach_alias(x):
     return x.detach().cpu().numpy()
+## a NumPy array over x's own memory (on a CPU) | fails: type | type: type.numpy
+def detach_alias(x):
+    return x.detach().numpy(force=True)
+## a NumPy copy | fails: values, type | values: diag.copy_not_alias | type: type.numpy
+def detach_alias(x):
+    return x.detach().cpu().numpy().copy()
+## a Python list | fails: values, type | values: diag.copy_not_alias | type: type.list
+def detach_alias(x):
+    return x.tolist()
+## an alias flattened where it can be (wrong shape) | fails: type | type: type.shape
+def detach_alias(x):
+    return x.detach().view(-1) if x.is_contiguous() else x.detach()
+## detach under inference_mode
+def detach_alias(x):
+    with torch.inference_mode():
+        return x.detach()
 ## detach().contiguous(): a copy when x is strided | fails: values | values: diag.copy_not_alias
 def detach_alias(x):
     return x.detach().contiguous()

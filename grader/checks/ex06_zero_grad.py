@@ -20,7 +20,15 @@ from grader.checks.draw import F32, F64, MIN_DIM, Draw, Kind, grad_mode_off
 from grader.checks.run import CheckFailed, ExerciseRun, per_case, weight
 from grader.layout import CONTIGUOUS, OFFSET, STEPPED, TRANSPOSED
 from grader.messages import message
-from grader.runner.observe import MAX_ITEMS, Recorder, grad_of, shared_pairs
+from grader.runner.observe import (
+    MAX_ITEMS,
+    Recorder,
+    flip_bytes,
+    grad_of,
+    read_bytes,
+    shared_pairs,
+    storage_ptr,
+)
 
 _TENSOR = torch.Tensor
 
@@ -78,11 +86,26 @@ def probe(fn, case: Case, rec: Recorder) -> None:
     tensors = [(i, t) for i, t in enumerate(items) if type(t) is _TENSOR]
     rec.fact("shared_pairs", shared_pairs(out))
     if left is not None and x.device.type != "meta":
-        before = {i: t.detach().clone() for i, t in tensors}
-        with torch.no_grad():
-            left.add_(1.0)  # later work on x.grad must not change the returned list
-        changed = [i for i, t in tensors if not torch.equal(before[i], t.detach())]
-        rec.fact("changed_by_later_grad", changed)
+        with rec.step("later_grad"):
+            rec.fact("changed_by_later_grad", _changed_by_later_grad(left, tensors))
+
+
+def _changed_by_later_grad(
+    left: torch.Tensor, tensors: list[tuple[int, torch.Tensor]]
+) -> list[int]:
+    """The returned entries that change when x.grad's memory is written later.
+
+    The write goes through the grader's own tensor over x.grad's storage (every bit
+    inverted, then inverted back), not through x.grad: the learner may leave an
+    inference tensor or an expanded one there, which a plain in-place op refuses.
+    """
+    live = [(i, t) for i, t in tensors if storage_ptr(t)]  # not on the meta device
+    before = {i: read_bytes(t) for i, t in live}
+    flip_bytes(left)  # later work on x.grad must not change the returned list
+    try:
+        return [i for i, t in live if not torch.equal(before[i], read_bytes(t))]
+    finally:
+        flip_bytes(left)
 
 
 @per_case

@@ -70,6 +70,7 @@ MESSAGES: dict[str, str] = {
     "diag.zeroed_once": "The gradients pile up after the first one: clear x.grad before every backward(), not only once at the start.",
     "diag.stale_kept": "The .grad left over from earlier work was added in: clear the gradient before the first backward() too.",
     "diag.copy_not_alias": "Your result has the right values but its own memory: a write to x does not show in it (or the reverse). clone() and torch.tensor(...) copy; detach() (or .data) shares x's storage.",
+    "values.alias_unchecked": "The values are right, but the grader could not test whether your result shares x's memory (its own test raised {error}). Return x.detach(), a tensor the test can read.",
     "diag.cross_update": "A parameter was updated from another parameter's values (like w2.data = w1.data - lr * w2.grad): each parameter must be updated from its own data.",
     "diag.ascent": "The parameters moved uphill: gradient descent subtracts lr * grad.",
     "diag.sum_loss": "The steps are too large by the number of elements: the loss is f(*params).mean(), not .sum().",

@@ -70,6 +70,7 @@ MESSAGES: dict[str, str] = {
     "diag.zeroed_once": "从第二次起梯度开始累加：每次 backward() 之前都要清空 x.grad，而不是只在开头清一次。",
     "diag.stale_kept": "之前遗留的 .grad 也被加进来了：第一次 backward() 之前同样要清空梯度。",
     "diag.copy_not_alias": "你的结果数值对了，但用的是自己的一块内存：改写 x 时它不会跟着变（反过来也一样）。clone() 和 torch.tensor(...) 会复制数据；detach()（或 .data）与 x 共享存储。",
+    "values.alias_unchecked": "数值是对的，但评分器没能测试你的结果是否与 x 共享内存（它自己的测试抛出了 {error}）。请返回 x.detach()，这样的张量可以被测试。",
     "diag.cross_update": "有一个参数是用另一个参数的值更新的（比如 w2.data = w1.data - lr * w2.grad）：每个参数都必须用它自己的数据来更新。",
     "diag.ascent": "参数往上坡走了：梯度下降要减去 lr * grad。",
     "diag.sum_loss": "每一步都大了“元素个数”那么多倍：损失是 f(*params).mean()，不是 .sum()。",

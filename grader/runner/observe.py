@@ -8,7 +8,8 @@ runs), so monkeypatching ``torch.Tensor`` cannot change what is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy
@@ -41,6 +42,10 @@ _to = _BASE.to
 _clone = _BASE.clone
 _data_ptr = _BASE.data_ptr
 _untyped_storage = _BASE.untyped_storage
+_stride = _BASE.stride
+_storage_offset = _BASE.storage_offset
+_element_size = _BASE.element_size
+_no_subclass_code = torch._C.DisableTorchFunctionSubclass
 is_grad_enabled = torch._C.is_grad_enabled
 _is_subclass = type.__dict__["__subclasscheck__"]  # (cls, sub): no metaclass code runs
 _type_module = type.__dict__["__module__"].__get__
@@ -124,6 +129,39 @@ def grad_of(t: Tensor) -> Tensor | None:
     return _grad(t)
 
 
+def _element_bytes(t: Tensor) -> tuple[Tensor, Tensor]:
+    """A fresh flat uint8 tensor over ``t``'s whole storage, and the positions in it
+    of the bytes of each of ``t``'s elements, in ``t``'s element order (numel x itemsize).
+
+    Reads and writes through these go through a tensor the grader made, never
+    through ``t``: they work whatever the learner made of ``t`` (an inference
+    tensor, an expanded one, a view created under another grad mode).
+    """
+    with _no_subclass_code():
+        size = int(_element_size(t))
+        device = _device(t)
+        raw = torch.empty(0, dtype=torch.uint8, device=device).set_(_untyped_storage(t))
+        pos = torch.tensor(int(_storage_offset(t)) * size, dtype=torch.int64)
+        for n, stride in zip(_shape(t), _stride(t), strict=True):
+            pos = pos.unsqueeze(-1) + torch.arange(int(n), dtype=torch.int64) * (stride * size)
+        pos = pos.reshape(-1, 1) + torch.arange(size, dtype=torch.int64)
+    return raw, pos.to(device)
+
+
+def read_bytes(t: Tensor) -> Tensor:
+    """The bytes of ``t``'s elements on the CPU (numel x itemsize), read without ``t``."""
+    raw, pos = _element_bytes(t)
+    return raw[pos].cpu()
+
+
+def flip_bytes(t: Tensor) -> None:
+    """Invert every bit of the memory ``t``'s elements cover (a second call undoes it),
+    written without ``t``: every tensor that shares any of that memory sees it."""
+    raw, pos = _element_bytes(t)
+    where = torch.unique(pos.reshape(-1))
+    raw[where] = raw[where].bitwise_not()
+
+
 class Recorder:
     """Facts and tensors recorded for one case.
 
@@ -183,6 +221,17 @@ class Recorder:
 
     def fact(self, key: str, value: Any) -> None:
         self.facts[key] = value
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """A step of the probe's own work after the learner's call (a write-through
+        test, say). An exception in it is the grader's, not the learner's: it is
+        recorded under ``probe_failed`` (step name -> exception type) and the probe
+        goes on, so the checks can say what could not be checked."""
+        try:
+            yield
+        except Exception as exc:
+            self.facts.setdefault("probe_failed", {})[name] = _type_name(exc)
 
     def tensor(self, key: str, t: Tensor | None) -> None:
         """Record a tensor the probe itself owns (an input's .grad, a param)."""

@@ -186,22 +186,22 @@ def test_each_way_to_change_the_values_is_caught() -> None:
         assert _values_key(case, lambda x: x.requires_grad_(True)) is None  # unit 1 allows it
 
 
-def test_values_put_back_after_the_call_are_too_late() -> None:
-    """Exercise 8's probe writes through x and the result after the call; a function
-    that changed x by exactly what those writes add back is still caught, as the
-    values are read first."""
+def test_values_are_read_before_the_probe_writes_through_x() -> None:
+    """Exercise 8's probe writes through x and the result after the call (inverting
+    their bytes, then inverting them back); the values are read before that, and the
+    probe leaves x exactly as the learner's function left it."""
     from grader.checks import ex08_detach
 
     def sly(x: torch.Tensor) -> torch.Tensor:
         out = x.detach()
-        out.sub_(3.0)  # the probe's x.add_(1.0) and out.add_(2.0) put it back
+        out.sub_(3.0)
         return out
 
     case = Case({"x": torch.tensor([0.5, -1.0, 2.0])}, {"requires_grad": ["x"]})
     live = case.materialize()
     rec = Recorder()
     ex08_detach.probe(sly, live, rec)
-    assert untouched.same_bits(live.tensors["x"], case.tensors["x"])  # put back by the end
+    assert untouched.same_bits(live.tensors["x"].detach(), case.tensors["x"] - 3.0)
     with pytest.raises(CheckFailed) as failed:
         untouched.values_kept(case, Observation("ok", rec.facts, rec.tensors), "x")
     assert failed.value.feedback.key == "side.input_changed"

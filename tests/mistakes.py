@@ -1289,6 +1289,18 @@ def hvp(f, x, v):
 INTERMEDIATE = variants(
     "intermediate_grads",
     """
+## a prehook left on x's gradient accumulator | fails: side_effects
+## | side_effects: side.hook_left
+_KEPT = []
+
+
+def intermediate_grads(f, g, x):
+    y = f(x)
+    dy, dx = torch.autograd.grad(g(y).sum(), (y, x))
+    node = torch.autograd.graph.get_gradient_edge(x).node
+    _KEPT.append(node)
+    node.register_prehook(lambda grads: tuple(2 * t for t in grads))
+    return dy, dx
 ## torch.autograd.grad(L, (y, x))
 def intermediate_grads(f, g, x):
     y = f(x)

@@ -37,6 +37,8 @@ _BASE = torch._C.TensorBase
 _requires_grad = _BASE.requires_grad.__get__
 _hooks = _BASE._backward_hooks.__get__
 _post_hooks = _BASE._post_accumulate_grad_hooks.__get__
+_is_leaf = _BASE.is_leaf.__get__
+_set_grad = _BASE.grad.__set__
 
 
 class Counted:
@@ -111,11 +113,33 @@ def values_kept(case: Case, obs: Observation, name: str, *, label: str | None = 
 
 
 def record(rec: Recorder, name: str, t: torch.Tensor) -> None:
-    """After the call: ``name``'s values, requires_grad, .grad and hooks."""
+    """After the call: ``name``'s values, requires_grad, .grad and hooks; for a leaf
+    that requires grad, also whether a later backward() still adds exactly its
+    gradient (a hook left on the leaf's gradient accumulator would change it, and
+    such hooks are not listed on the tensor)."""
     record_values(rec, name, t)
     rec.fact(f"{name}.requires_grad", bool(_requires_grad(t)))
     rec.tensor(f"{name}.grad", grad_of(t))
     rec.fact(f"{name}.hooks", _hook_count(_hooks(t)) + _hook_count(_post_hooks(t)))
+    if type(t) is _TENSOR and _requires_grad(t) and _is_leaf(t):
+        with rec.step("later_backward"):
+            exact = rec.settled(lambda: _later_backward_is_plain(t))
+            rec.fact(f"{name}.later_backward_plain", exact is True)
+
+
+def _later_backward_is_plain(t: torch.Tensor) -> bool:
+    """``(t * w).sum().backward()`` with t's .grad set aside gives t.grad == w; the
+    .grad t held is put back whatever happens."""
+    held = grad_of(t)
+    _set_grad(t, None)
+    try:
+        with torch.enable_grad():
+            w = torch.full(tuple(t.shape), 1.5, dtype=t.dtype, device=t.device)
+            (t * w).sum().backward()
+        got = grad_of(t)
+        return type(got) is _TENSOR and torch.equal(got, w)
+    finally:
+        _set_grad(t, held)
 
 
 def kept(case: Case, obs: Observation, name: str, *, added: torch.Tensor | None = None) -> None:
@@ -128,7 +152,8 @@ def kept(case: Case, obs: Observation, name: str, *, added: torch.Tensor | None 
     if now is not None and bool(now) != wanted:
         key = "side.input_lost_requires_grad" if wanted else "side.input_now_requires_grad"
         raise CheckFailed(message(key, name=name))
-    if obs.facts.get(f"{name}.hooks", 0) != 0:
+    plain = obs.facts.get(f"{name}.later_backward_plain")
+    if obs.facts.get(f"{name}.hooks", 0) != 0 or plain is False:
         raise CheckFailed(message("side.hook_left", name=name))
     stale = case.tensors.get(f"{name}.grad")
     kind = obs.facts.get(f"{name}.grad", {}).get("kind")

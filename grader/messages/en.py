@@ -102,7 +102,7 @@ MESSAGES: dict[str, str] = {
     "side.input_lost_requires_grad": "{name} no longer requires grad after your function: do not switch it off on the caller's tensor.",
     "side.hook_left": "A hook is still registered on {name} after your function returned: keep the handle that register_hook returns and call handle.remove() when you are done, or get the gradient without a hook on {name}.",
     "side.grad_left_on_input": "{name}.grad was None before your function and holds a tensor after it: put it back to None, or use torch.autograd.grad, which returns gradients without storing them in .grad.",
-    "side.grad_added_in_place": "It now holds its old value plus the new gradient: backward() added into the very tensor you set aside, in place. Set {name}.grad = None before backward() and put the saved tensor back afterwards.",
+    "side.grad_added_in_place": "It now holds its old value plus the new gradient: backward() added into the .grad that was there, in place (a clone taken beforehand does not protect it, and neither does keeping a reference to it). Set {name}.grad = None before backward() and put the old tensor back afterwards.",
     "type.heads_length": "shared_trunk_grads: expected {n} gradients (one for each head), got {got}.",
     "diag.trunk_calls": "trunk was called {n} times: it is expensive, so call it once, keep its output, and run one backward per head with retain_graph=True.",
     "diag.retain_graph": "The first backward freed what the trunk's part of the graph had saved, so the next head could not go back through it. Pass retain_graph=True to every backward (or torch.autograd.grad) but the last.",

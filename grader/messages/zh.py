@@ -102,7 +102,7 @@ MESSAGES: dict[str, str] = {
     "side.input_lost_requires_grad": "调用你的函数之后 {name} 不再 requires_grad 了：不要去关调用者张量上的这个属性。",
     "side.hook_left": "函数返回后 {name} 上仍然挂着钩子：保存 register_hook 返回的句柄，用完后调用 handle.remove()；或者不在 {name} 上挂钩子也能拿到梯度。",
     "side.grad_left_on_input": "调用前 {name}.grad 是 None，调用后却有了一个张量：请把它恢复为 None，或者改用 torch.autograd.grad，它直接返回梯度，不写进 .grad。",
-    "side.grad_added_in_place": "现在它等于原来的值加上新的梯度：backward() 原地累加到了你保存的那个张量上。请在 backward() 之前设置 {name}.grad = None，之后再把保存的张量放回去。",
+    "side.grad_added_in_place": "现在它等于原来的值加上新的梯度：backward() 原地累加到了原有的那个 .grad 上（事先 clone 一份并不能保护它，只保留对它的引用也不能）。请在 backward() 之前设置 {name}.grad = None，之后再把原来的张量放回去。",
     "type.heads_length": "shared_trunk_grads：应当有 {n} 个梯度（每个 head 一个），实际有 {got} 个。",
     "diag.trunk_calls": "trunk 被调用了 {n} 次：它很昂贵，只调用一次，保留它的输出，再对每个 head 做一次带 retain_graph=True 的反向传播。",
     "diag.retain_graph": "第一次反向传播释放了 trunk 那部分计算图保存的值，所以下一个 head 无法再经过它反向传播。除最后一次外，每次 backward（或 torch.autograd.grad）都要传入 retain_graph=True。",

@@ -230,6 +230,16 @@ class Recorder:
         except Exception as exc:
             self.facts.setdefault("probe_failed", {})[name] = _type_name(exc)
 
+    def settled(self, fn: Callable[[], Any]) -> Any:
+        """Run the probe's own ``fn``, which may call learner code back (a hook left
+        on an input, run by a later backward()); the world is settled after it, as
+        after the learner's call. No fact changes."""
+        try:
+            return fn()
+        finally:
+            if self._settle is not None:
+                self._settle()
+
     def tensor(self, key: str, t: Tensor | None) -> None:
         """Record a tensor the probe itself owns (an input's .grad, a param)."""
         if t is None:

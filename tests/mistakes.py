@@ -207,6 +207,12 @@ def scalar_grad(f, x):
 VECTOR = variants(
     "vector_grad",
     """
+## a gradient of ones moved with .to(y.device)
+def vector_grad(f, x):
+    leaf = x.detach().requires_grad_(True)
+    y = f(leaf)
+    y.backward(torch.ones(y.shape, dtype=y.dtype).to(y.device))
+    return leaf.grad
 ## torch.func.jacfwd (forward mode) of the sum, detached
 def vector_grad(f, x):
     return torch.func.jacfwd(lambda t: f(t).sum())(x).detach()
@@ -362,6 +368,11 @@ def vector_grad(f, x):
 PARTIAL = variants(
     "partial_grads",
     """
+## zeros made on the default device, then .to(x)
+def partial_grads(f, *xs):
+    leaves = [x.detach().requires_grad_() for x in xs]
+    grads = torch.autograd.grad(f(*leaves).sum(), leaves, allow_unused=True)
+    return tuple(torch.zeros(x.shape).to(x) if g is None else g for x, g in zip(xs, grads))
 ## torch.func.jacfwd (forward mode) over all inputs, detached
 def partial_grads(f, *xs):
     argnums = tuple(range(len(xs)))
@@ -1003,6 +1014,9 @@ def gradient_descent(f, params, lr, steps):
 DETACH = variants(
     "detach_alias",
     """
+## detach, then .to(x.device) (the same tensor: still an alias)
+def detach_alias(x):
+    return x.detach().to(x.device)
 ## .data
 def detach_alias(x):
     return x.data

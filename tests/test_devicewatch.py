@@ -35,6 +35,30 @@ def test_moves_and_default_device_tensors_are_marked() -> None:
     assert watched(lambda g: [g, torch.ones(3)]) == DEFAULT_DEVICE
 
 
+def test_moves_to_the_inputs_device_clear_the_mark_and_keep_an_alias() -> None:
+    """``.to(x.device)``, ``.to(x)`` and ``type_as(x)`` land on x's device on a GPU;
+    ``.to`` onto the device a tensor is already on returns that very tensor."""
+    assert watched(lambda g: g.to(g.device) * 2) is None
+    assert watched(lambda g: torch.zeros(g.shape).to(g.device) + g) is None
+    assert watched(lambda g: torch.zeros(g.shape).to(g) + g) is None
+    assert watched(lambda g: torch.zeros(g.shape).type_as(g) + g) is None
+    assert watched(lambda g: g.to(torch.zeros(3))) == DEFAULT_DEVICE
+    assert watched(lambda g: g.to(g.cpu())) == MOVED_TO_CPU
+    assert watched(lambda g: torch.zeros(g.shape).to(torch.float64)) == DEFAULT_DEVICE
+    g = torch.ones(3)
+    with DeviceWatch():
+        same = g.detach().to(g.device)
+    assert same.data_ptr() == g.data_ptr()
+
+
+def test_a_gradient_moved_to_the_outputs_device_is_accepted() -> None:
+    x = torch.ones(3, requires_grad=True)
+    with DeviceWatch():
+        y = x * 2
+        y.backward(torch.ones(y.shape).to(y.device))
+    assert torch.equal(x.grad, torch.full((3,), 2.0))
+
+
 def test_device_agnostic_code_is_not_marked() -> None:
     assert watched(lambda g: torch.zeros_like(g) + g) is None
     assert watched(lambda g: torch.zeros(g.shape, device=g.device) + g) is None

@@ -53,6 +53,7 @@ from torch.utils._pytree import tree_flatten
 _TENSOR = torch.Tensor
 _FACTORIES = frozenset(_device_constructors())
 _TO_CPU = (_TENSOR.cpu, _TENSOR.numpy, _TENSOR.tolist)
+_MOVES = (_TENSOR.to, _TENSOR.type_as, _TENSOR.cuda)
 _INDEXING = (_TENSOR.__getitem__, _TENSOR.__setitem__)
 _TO_NUMPY = (_TENSOR.numpy, _TENSOR.__array__)
 _STORAGE = _TENSOR.untyped_storage
@@ -70,15 +71,24 @@ MOVED_TO_CPU = "moved_to_cpu"
 MADE_ON_CPU = "made_on_cpu"  # torch.from_numpy, torch.frombuffer
 
 
-def _targets_cpu(args: tuple, kwargs: dict) -> bool:
-    """Whether a ``Tensor.to(...)`` call names the CPU as its device."""
-    candidates = [kwargs.get("device"), *args[1:2]]
-    for c in candidates:
-        if isinstance(c, str) and c.split(":")[0] == "cpu":
-            return True
-        if isinstance(c, torch.device) and c.type == "cpu":
-            return True
-    return False
+def _destination(func: Any, args: tuple, kwargs: dict) -> Any:
+    """Where ``Tensor.to``, ``type_as`` or ``cuda`` sends a tensor: ``"cpu"`` (the
+    CPU written out as a string), ``"inputs"`` (a device object such as
+    ``x.device``, a GPU string or index: on a GPU, the inputs' device), a tensor
+    (``.to(other)``, ``type_as(other)``: other's device), or None (no device)."""
+    if func is _TENSOR.cuda:
+        return "inputs"
+    other = kwargs.get("other", args[1] if len(args) > 1 else None)
+    if isinstance(other, _TENSOR):
+        return other
+    if func is not _TENSOR.to:
+        return None
+    device = kwargs.get("device", other)
+    if isinstance(device, str):
+        return "cpu" if device.split(":")[0] == "cpu" else "inputs"
+    if isinstance(device, (torch.device, int)) and not isinstance(device, bool):
+        return "inputs"  # x.device stands for the GPU here, whatever it says
+    return None
 
 
 def _names_cpu(device: Any) -> bool:
@@ -230,11 +240,20 @@ class DeviceWatch(TorchFunctionMode):
             return out
         if func in _FACTORIES:
             return out
-        if func in _TO_CPU or (func is _TENSOR.to and _targets_cpu(args, kwargs)):
+        where = _destination(func, args, kwargs) if func in _MOVES else None
+        if isinstance(where, _TENSOR):  # to(other), type_as(other): other's device
+            where = self._marks.get(id(where), ("inputs",))[0]
+        if where == "inputs":  # moved to the inputs' device: nothing follows it
+            if args and out is args[0] and id(out) in self._marks:
+                return out.clone()  # a copy onto the GPU there; the original keeps its mark
+            return out
+        elif where == "cpu":
+            where = MOVED_TO_CPU
+        if func in _TO_CPU or where is not None:
             if isinstance(out, _TENSOR):
                 if args and out is args[0]:
-                    out = out.clone()  # a no-op on CPU; keep the input itself unmarked
-                self._mark(out, MOVED_TO_CPU)
+                    out = out.clone()  # a no-op here; keep the input itself unmarked
+                self._mark(out, where or MOVED_TO_CPU)
             return out
         if not self._marks:  # nothing marked yet (correct code, mostly): nothing can follow
             return out

@@ -1224,6 +1224,14 @@ def shared_trunk_grads(trunk, heads, x):
 HVP = variants(
     "hvp",
     """
+## forward over forward: torch.func.jacfwd of jacfwd, times v
+def hvp(f, x, v):
+    n = x.numel()
+    h = torch.func.jacfwd(torch.func.jacfwd(f))(x).reshape(n, n)
+    return (h @ v.reshape(n)).reshape(x.shape).detach()
+## reverse over forward: torch.func.grad of a jvp
+def hvp(f, x, v):
+    return torch.func.grad(lambda p: torch.func.jvp(f, (p,), (v,))[1])(x).detach()
 ## double backward with backward(), .grad cleared in between
 def hvp(f, x, v):
     leaf = x.detach().requires_grad_()
@@ -1526,6 +1534,40 @@ def clipped_grad(f, g, x, c):
 ROUND = variants(
     "round_ste",
     """
+## halves rounded toward zero | fails: values
+def round_ste(x):
+    r = torch.sign(x) * torch.ceil(x.abs() - 0.5)
+    return x + (r - x).detach()
+## clipped at 1000.5, beyond every value but the far ones | fails: values
+class ClippedFar(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x.abs() <= 1000.5).to(g.dtype)
+
+
+def round_ste(x):
+    return ClippedFar.apply(x)
+## clipped above only, at 3 | fails: values
+class ClippedAbove(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.round(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x <= 3).to(g.dtype)
+
+
+def round_ste(x):
+    return ClippedAbove.apply(x)
 ## a Function at module level
 class RoundSTE(torch.autograd.Function):
     @staticmethod

@@ -78,8 +78,8 @@ REQUIRED: dict[str, set[str]] = {
     "round_ste": {*(f"size:{s}" for s in SIZES), *(f"layout:{lay}" for lay in ALL_LAYOUTS),
                   "requires_grad:yes", "requires_grad:no", "grad_mode:on", "grad_mode:off",
                   "no_grad:x_requires_grad", "stale:yes", "stale:no", "w:full", "w:row",
-                  "w:scalar", "values:tie_even", "values:tie_odd_negative", "values:near_tie",
-                  "values:beyond_one"},
+                  "w:scalar", "values:tie_even", "values:tie_odd_positive",
+                  "values:tie_odd_negative", "values:near_tie", "grad_at:far_out_both_signs"},
     "jacobian": {"jac:m<n", "jac:m>n", "jac:m==1", "jac:m==n", "jac:n==1", "jac:mixing",
                  "layout:contiguous", "layout:stepped", "layout:offset", "weights:grad",
                  "weights:plain", "x:requires_grad", "stale:yes", "stale:no", "grad_mode:off"},
@@ -256,6 +256,8 @@ def _round_ste(live: Case, case: Case) -> Iterator[str]:
     ties = values[values == torch.floor(values) + 0.5]
     if bool((torch.floor(ties) % 2 == 0).logical_and(ties > 0).any()):
         yield "values:tie_even"
+    if bool((torch.floor(ties) % 2 != 0).logical_and(ties > 0).any()):
+        yield "values:tie_odd_positive"
     if bool((torch.floor(ties) % 2 != 0).logical_and(ties < 0).any()):
         yield "values:tie_odd_negative"
     near = (values - torch.floor(values) - 0.5).abs()
@@ -264,8 +266,8 @@ def _round_ste(live: Case, case: Case) -> Iterator[str]:
     if "w" in live.tensors:  # the cases whose gradient is checked
         w = live.tensors["w"]
         yield "w:scalar" if w.dim() == 0 else "w:full" if w.shape == x.shape else "w:row"
-        if bool((values.abs() > 1).any()):
-            yield "values:beyond_one"
+        if bool((values > 1e6).any()) and bool((values < -1e6).any()):
+            yield "grad_at:far_out_both_signs"
 
 
 def _jacobian_kinds(live: Case, case: Case) -> Iterator[str]:

@@ -8,10 +8,13 @@ checked in full: the contract says what happens under ``no_grad``); x holding a
 stale ``.grad`` and none; hidden weights w of x's shape, of one row
 (broadcast along the last dim) and 0-d. Every x holds values at the rounding
 boundaries, in a fixed set: a tie with an even integer part (0.5 or 2.5: round
-half up and half away from zero get it wrong), a negative tie with an odd one
-(-0.5 or -2.5: only half away from zero gets it wrong), values 1/1024 above and
-below a tie, and one value beyond ±1000 (where a clipped estimator passes no
-gradient, whatever threshold below 1000 it clips at).
+half up and half away from zero get it wrong), one with an odd integer part (1.5
+or 3.5: half toward zero and half down get it wrong), a negative tie with an odd
+integer part (-0.5 or -2.5: half away from zero gets it wrong), 2**20 + 0.25 and
+its negative (where a clipped estimator passes no gradient, whatever threshold
+below 2**20 it clips at, on one side or both), and values 1/1024 above and below
+a tie. Larger x have two dims or more, so six elements at least: all but the last
+of these fit in every one.
 
 The straight-through gradient is checked by behaviour, in the worker: the
 probe runs ``torch.autograd.grad((round_ste(x) * w).sum(), x)`` through the
@@ -38,6 +41,7 @@ from grader.runner.worker import describe_exception
 
 _TENSOR = torch.Tensor
 STEP = 1.0 / 1024  # near a tie: exact in float32 and float64
+FAR = 2.0**20 + 0.25  # far beyond any clipping threshold; exact in float32
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def draw_cases(draw: Draw) -> list[Case]:
 
 
 def _case(draw: Draw, row: Row) -> Case:
-    shape = draw.shape(row.shape, layout=row.layout)
+    shape = draw.shape(row.shape, layout=row.layout, min_dim=2 if row.shape == "large" else 0)
     laid = row.layout
     if row.layout == EXPANDED:
         dim = draw.choice([i for i, n in enumerate(shape) if n > 1])
@@ -95,10 +99,13 @@ def boundary_values(draw: Draw, shape: tuple[int, ...], dtype: torch.dtype) -> t
     k = draw.integer(-3, 2)
     fixed = [
         draw.choice([0.5, 2.5]),  # a tie, even integer part: half up / away say 1 or 3
-        # far beyond ±1: a clipped estimator of any threshold below 1000 is caught
-        draw.choice([-1.0, 1.0]) * float(draw.uniform((), F64, 1000.0, 1001.0)),
-        k + 0.5 + STEP,  # just above a tie: rounds up
+        draw.choice([1.5, 3.5]),  # a tie, odd integer part: half toward zero / down say 1 or 3
         draw.choice([-0.5, -2.5]),  # a negative tie, odd integer part: away says -1 or -3
+        # far out, both signs: a clipped estimator of any threshold below 2**20,
+        # one-sided or not, is caught (fixed values, exact in float32: no seed decides)
+        FAR,
+        -FAR,
+        k + 0.5 + STEP,  # just above a tie: rounds up
         draw.integer(-3, 2) + 0.5 - STEP,  # just below a tie: rounds down
     ]
     n = 1

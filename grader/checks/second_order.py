@@ -1,5 +1,11 @@
 """Whether a Hessian-vector product came from second-order autograd (exercise 10).
 
+Used to explain a wrong number only: right values are second-order autograd's
+already, because the hidden functions carry a ripple on their gradients that
+differences of gradients cannot miss (``grader.functions.guarded``), and the
+forward-over-forward and reverse-over-forward routes of ``torch.func`` never
+pass through the marker below.
+
 ``grader.runner.backprop`` counts gradient passes through a function's output,
 which tells autograd from arithmetic for first derivatives. A second derivative
 can still be faked from first ones: finite differences of two autograd

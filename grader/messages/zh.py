@@ -88,7 +88,7 @@ MESSAGES: dict[str, str] = {
     "side.x_lost_requires_grad": "调用你的函数之后 x 不再 requires_grad 了：detach() 返回一个新张量，不会动 x；而 x.requires_grad_(False) 改的是 x 本身。",
     "side.params_replaced": "参数被换成了新的张量（p = p - lr * p.grad 会创建新张量）：请原地更新原来那些张量对象，例如在 torch.no_grad() 里写 p -= lr * p.grad，或者 p.data = p.data - lr * p.grad。",
     "side.param_not_leaf": "第 {i} 个参数不再是 requires_grad 的叶子节点：请在 torch.no_grad() 里（或对 p.data）做更新，这样更新就不会被记进计算图。",
-    "values.not_autograd": "数值是对的，但不是用自动微分算出来的：没有梯度经过 f 的输出反向传播（有限差分和手写的导数都不算）。请交给 autograd：backward()、torch.autograd.grad 或 torch.func。",
+    "values.not_autograd": "这些数不是用自动微分算出来的：没有梯度经过 f 的输出反向传播（有限差分和手写的导数都不算，而且隐藏的函数特意让有限差分算不准）。请交给 autograd：backward()、torch.autograd.grad 或 torch.func。",
     "diag.uses_optim": "你的代码用了 torch.optim（{name}）：这道练习要求亲手写出更新步骤，所以数值部分不得分。",
     # Diagnoses and type messages added for issue 3
     "type.list": "{what}：得到的是 Python {type}，应当是张量。请让结果保持为张量：不要调用 .tolist()，也不要把数字收集到列表里。",
@@ -109,7 +109,7 @@ MESSAGES: dict[str, str] = {
     "diag.heads_accumulated": "每个梯度里都包含了前面各个 head 的梯度：.grad 在多次 backward() 之间一直在累加。每个 head 之前都要清空它（leaf.grad = None），或者改用 torch.autograd.grad，它单独返回每个梯度。",
     "diag.heads_aliased": "每一项都等于最后一个 head 的梯度：你存的是 .grad 本身，原地清零（.zero_()）时把前面存的也一起改了。请存一份副本（.clone()），或者在每次 backward() 之前设置 .grad = None。",
     "diag.heads_summed": "每一项都是所有 head 加在一起的梯度：每个 head 都需要自己的一次反向传播（带 retain_graph=True），以及自己的一份梯度。",
-    "values.not_second_order": "数值是对的，但不是用二阶自动微分算出来的：梯度从来没有被再求一次导（对梯度做有限差分、手写 Hessian 都不算）。请用 create_graph=True 求出梯度再对它求导，或者用 torch.func、torch.autograd.functional.hvp。",
+    "values.not_second_order": "这些数不是用二阶自动微分算出来的：梯度从来没有被再求一次导（对梯度做有限差分、手写 Hessian 都不算，而且隐藏的函数特意让有限差分算不准）。请用 create_graph=True 求出梯度再对它求导，或者用 torch.func、torch.autograd.functional.hvp。",
     "diag.hvp_gradient": "这是 f 的梯度，不是 H·v：把 v 作为 grad_outputs，对梯度再求一次导。",
     "diag.hvp_grad_plus": "这是梯度加上 H·v：第二次 backward() 把 H·v 累加到了第一次已经填好的 .grad 上。第一次求导请用 torch.autograd.grad，或者在第二次 backward() 之前清空 .grad。",
     "diag.hvp_no_v": "这是 H 乘以全 1 向量（也就是 g.sum() 的梯度）：要用 v 给梯度加权，例如 torch.autograd.grad(g, x, grad_outputs=v)。",

@@ -120,3 +120,26 @@ def explain(
     if -64 <= nearest <= -2 and abs(k - nearest) < 1e-3 * abs(nearest):
         return [message("diag.scaled_negative", k=nearest)]
     return []
+
+
+ListPrediction = tuple[str, list[Tensor]]  # (message key, the list that mistake returns)
+
+
+def list_story(
+    got: list[Tensor], expected: list[Tensor], dtype: torch.dtype, mistakes: list[ListPrediction]
+) -> ListPrediction | None:
+    """The one mistake whose whole list matches what came back, if exactly one does
+    (a single entry can fit several stories; the whole list rarely does)."""
+
+    def fits(values: list[Tensor], want: list[Tensor], loose: float) -> bool:
+        return all(
+            v.numel() == w.numel() and close(v.reshape(w.shape), w, dtype, loose)
+            for v, w in zip(values, want, strict=True)
+        )
+
+    matches = [
+        (key, pred)
+        for key, pred in mistakes
+        if fits(got, pred, 10.0) and not fits(pred, expected, 1.0)
+    ]
+    return matches[0] if len({key for key, _ in matches}) == 1 else None

@@ -135,22 +135,8 @@ def _mistakes(case: Case, grads: list[torch.Tensor]) -> list[tuple[str, list[tor
 def _diagnosis(
     case: Case, got: list[torch.Tensor], grads: list[torch.Tensor]
 ) -> tuple[str, list[torch.Tensor]] | None:
-    """The one mistake whose whole list matches what came back, if exactly one does
-    (a single entry can fit several stories; the whole list rarely does)."""
-    dtype = case.tensors["x"].dtype
-
-    def fits(values: list[torch.Tensor], want: list[torch.Tensor], loose: float) -> bool:
-        return all(
-            v.numel() == w.numel() and diagnose.close(v.reshape(w.shape), w, dtype, loose)
-            for v, w in zip(values, want, strict=True)
-        )
-
-    matches = [
-        (key, pred)
-        for key, pred in _mistakes(case, grads)
-        if fits(got, pred, 10.0) and not fits(pred, grads, 1.0)
-    ]
-    return matches[0] if len({key for key, _ in matches}) == 1 else None
+    """The one mistake whose whole list matches what came back, if exactly one does."""
+    return diagnose.list_story(got, grads, case.tensors["x"].dtype, _mistakes(case, grads))
 
 
 @weight(6)

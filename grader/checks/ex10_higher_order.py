@@ -9,8 +9,10 @@ expanded (never an expanded x: torch.func's forward mode, which ``jvp`` of
 float64; weights that require grad and plain ones; a call with gradient
 recording off. Every case is drawn so that each classic mistake (the gradient,
 the gradient plus H·v, H times ones, the diagonal, H(v)·x) gives a number
-clearly different from H·v. The values must come from second-order autograd
-(``grader.checks.second_order``).
+clearly different from H·v. Only second-order autograd gets them right: the
+hidden functions carry a ripple on their gradients that finite differences of
+gradients cannot miss (``grader.functions.guarded``); when a value is wrong,
+``grader.checks.second_order`` tells whether a gradient was differentiated again.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def _destination(func: Any, args: tuple, kwargs: dict) -> Any:
         return None
     device = kwargs.get("device", other)
     if isinstance(device, str):
-        return "cpu" if device.split(":")[0] == "cpu" else "inputs"
+        return "cpu" if _names_cpu(device) else "inputs"
     if isinstance(device, (torch.device, int)) and not isinstance(device, bool):
         return "inputs"  # x.device stands for the GPU here, whatever it says
     return None
@@ -247,7 +247,7 @@ class DeviceWatch(TorchFunctionMode):
             if args and out is args[0] and id(out) in self._marks:
                 return out.clone()  # a copy onto the GPU there; the original keeps its mark
             return out
-        elif where == "cpu":
+        if where == "cpu":
             where = MOVED_TO_CPU
         if func in _TO_CPU or where is not None:
             if isinstance(out, _TENSOR):

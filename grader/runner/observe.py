@@ -69,15 +69,17 @@ def tensor_facts(t: Tensor) -> dict[str, Any]:
 def unusual(t: Tensor) -> str | None:
     """What makes ``t`` more than a plain dense tensor of real numbers (the meta
     device, a sparse, MKL-DNN or nested layout, quantized or complex values), or
-    None. Such a result
-    is described by its type alone: its numbers are not a gradient to compare."""
+    None. Such a result is described by its type alone: its numbers are not a
+    gradient to compare."""
     if _device(t).type == "meta":
         return "torch.Tensor (meta device: no values)"
     layout = _layout(t)
     if layout is not _STRIDED:
         return f"torch.Tensor ({str(layout).removeprefix('torch.')} layout)"
-    if _is_quantized(t) or _is_nested(t):
-        return "torch.Tensor (quantized)" if _is_quantized(t) else "torch.Tensor (nested)"
+    if _is_quantized(t):
+        return "torch.Tensor (quantized)"
+    if _is_nested(t):
+        return "torch.Tensor (nested)"
     dtype = _dtype(t)
     if dtype not in wire.PLAIN_DTYPES:  # complex, float8, quantized integer types
         return f"torch.Tensor ({str(dtype).removeprefix('torch.')})"
